@@ -1,0 +1,39 @@
+//! `kehoach demo [DIR]`: a fresh repository made from the sample plan, with some history.
+
+use std::path::PathBuf;
+
+use super::output::CliError;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where to make it (default: a new folder under the system's temporary folder).
+    pub dir: Option<PathBuf>,
+    /// Only make the repository and print where it is; do not open it.
+    #[arg(long)]
+    pub no_open: bool,
+}
+
+pub fn run(args: Args) -> Result<(), CliError> {
+    let dir = match args.dir {
+        Some(d) => d,
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("kehoach-demo-")
+                .tempdir()
+                .map_err(|e| CliError::new(format!("cannot make a temporary folder: {e}")))?;
+            t.keep()
+        }
+    };
+    let store = crate::store::demo::make_demo(&dir)?;
+    let root = store.root().display().to_string();
+    println!("demo repository: {root}");
+    println!("it holds the sample plan (Kế hoạch triển khai Quyết định 27/QĐ-TTg, Bình Thuận) with its history.");
+    println!("try:");
+    println!("  cd {root}");
+    println!("  kehoach list assignments --agency so-y-te");
+    println!("  kehoach show a01");
+    println!("  kehoach set a04 status done");
+    println!("  git log --format='%an %s%n%b'");
+    let _ = args.no_open;
+    Ok(())
+}

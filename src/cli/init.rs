@@ -1,0 +1,28 @@
+//! `kehoach init DIR [--sample]`.
+
+use std::path::PathBuf;
+
+use super::output::CliError;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The folder to create (missing or empty).
+    pub dir: PathBuf,
+    /// Start with a copy of the sample plan.
+    #[arg(long)]
+    pub sample: bool,
+}
+
+pub fn run(args: Args) -> Result<(), CliError> {
+    let store = crate::store::init::init(&args.dir, args.sample)?;
+    println!("made a kehoach data repository in {}", store.root().display());
+    println!("next:");
+    println!("  cd {}", args.dir.display());
+    if args.sample {
+        println!("  kehoach list plans");
+        println!("  kehoach validate");
+    } else {
+        println!("  kehoach new agency --id so-y-te --name \"Sở Y tế\" --kind department");
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! `kehoach list [KIND] [--plan] [--agency] [--status] [--json]`.
+
+use std::path::Path;
+
+use super::output::{CliError, fit, print_json};
+use crate::store::{Kind, Loaded};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// plans, assignments, reports or agencies (default: assignments).
+    #[arg(value_name = "KIND")]
+    pub kind: Option<String>,
+    /// Only records of this plan.
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// Only records of this agency (lead or coordinating, for assignments).
+    #[arg(long)]
+    pub agency: Option<String>,
+    /// Only records with this status.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One line of a listing.
+#[derive(Debug, serde::Serialize)]
+pub struct Row {
+    pub kind: &'static str,
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+}
+
+fn enum_str<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+pub fn rows(loaded: &Loaded, kind: Kind, args: &Args) -> Vec<Row> {
+    let plan_ok = |p: &str| args.plan.as_deref().is_none_or(|x| x == p);
+    let status_ok = |s: &str| args.status.as_deref().is_none_or(|x| x == s);
+    let r = &loaded.records;
+    let mut out: Vec<Row> = match kind {
+        Kind::Agency => r
+            .agencies
+            .iter()
+            .filter(|a| args.agency.as_deref().is_none_or(|x| x == a.record.id))
+            .filter(|a| {
+                let st = if a.record.valid_until.is_empty() { "active" } else { "ended" };
+                status_ok(st)
+            })
+            .map(|a| Row {
+                kind: "agency",
+                id: a.record.id.clone(),
+                title: a.record.name.clone(),
+                status: if a.record.valid_until.is_empty() {
+                    "active".into()
+                } else {
+                    format!("until {}", a.record.valid_until)
+                },
+                path: a.path.clone(),
+                plan: None,
+                lead: None,
+                due: None,
+            })
+            .collect(),
+        Kind::Plan => r
+            .plans
+            .iter()
+            .filter(|p| plan_ok(&p.record.id) && status_ok(&enum_str(&p.record.status)))
+            .map(|p| Row {
+                kind: "plan",
+                id: p.record.id.clone(),
+                title: p.record.title.clone(),
+                status: enum_str(&p.record.status),
+                path: p.path.clone(),
+                plan: None,
+                lead: Some(p.record.issuer.clone()),
+                due: None,
+            })
+            .collect(),
+        Kind::Assignment => r
+            .assignments
+            .iter()
+            .filter(|a| plan_ok(&a.record.plan) && status_ok(&enum_str(&a.record.status)))
+            .filter(|a| args.agency.as_deref().is_none_or(|x| a.record.involves(x)))
+            .map(|a| Row {
+                kind: "assignment",
+                id: a.record.id.clone(),
+                title: a.record.title.clone(),
+                status: enum_str(&a.record.status),
+                path: a.path.clone(),
+                plan: Some(a.record.plan.clone()),
+                lead: Some(a.record.lead.clone()),
+                due: Some(a.record.due.to_string()),
+            })
+            .collect(),
+        Kind::Report | Kind::Config => r
+            .reports
+            .iter()
+            .filter(|x| plan_ok(&x.record.plan) && status_ok(&enum_str(&x.record.status)))
+            .filter(|x| args.agency.as_deref().is_none_or(|a| a == x.record.agency))
+            .map(|x| Row {
+                kind: "report",
+                id: format!("{}/{}", x.record.period, x.record.agency),
+                title: x.record.summary.lines().next().unwrap_or("").to_string(),
+                status: enum_str(&x.record.status),
+                path: x.path.clone(),
+                plan: Some(x.record.plan.clone()),
+                lead: Some(x.record.agency.clone()),
+                due: Some(x.record.submitted_on.clone()),
+            })
+            .collect(),
+    };
+    out.sort_by(|a, b| (&a.plan, &a.id).cmp(&(&b.plan, &b.id)));
+    out
+}
+
+pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
+    let kind = match args.kind.as_deref() {
+        None => Kind::Assignment,
+        Some(k) => Kind::parse(k).ok_or_else(|| {
+            CliError::new(format!("unknown kind {k:?}"))
+                .with_hint("choose one of: plans, assignments, reports, agencies")
+        })?,
+    };
+    let store = super::open(cwd)?;
+    let loaded = store.load()?;
+    let rows = rows(&loaded, kind, &args);
+    if args.json {
+        return print_json(&rows);
+    }
+    if rows.is_empty() {
+        eprintln!("no {} match", kind.as_str());
+    }
+    for r in &rows {
+        let extra = match kind {
+            Kind::Assignment => format!(
+                "{} {} ",
+                fit(r.lead.as_deref().unwrap_or(""), 26),
+                fit(r.due.as_deref().unwrap_or(""), 17)
+            ),
+            Kind::Report => fit(r.plan.as_deref().unwrap_or(""), 10) + " ",
+            _ => String::new(),
+        };
+        println!(
+            "{} {} {extra}{}",
+            fit(&r.id, 28),
+            fit(&r.status, 12),
+            crate::model::text::sanitize_line(&r.title)
+        );
+    }
+    if !loaded.diagnostics.is_empty() {
+        eprintln!(
+            "warning: {} problem(s) in the data; run `kehoach validate` to see them",
+            loaded.diagnostics.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! The scripting CLI: one file per command. Commands print; library modules never do.
+
+mod demo;
+mod init;
+mod list;
+mod new;
+mod output;
+mod set;
+mod show;
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use output::CliError;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kehoach",
+    version,
+    about = "Plans, assignments and progress reports kept as TOML records in a Git repository",
+    long_about = "kehoach keeps a public body's plans, the assignments that split them among agencies, \
+and the agencies' progress reports as TOML files in a Git repository. Every change is a commit.\n\n\
+Start with `kehoach demo` to try it on the sample plan.",
+    after_help = "Run `kehoach COMMAND --help` for the options of a command."
+)]
+pub struct Cli {
+    /// Work in DIR instead of the current folder.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check every record: TOML syntax, schema, references, dates, periods, NFC.
+    Validate(validate::Args),
+    /// List records of one kind, with filters.
+    List(list::Args),
+    /// Show one record.
+    Show(show::Args),
+    /// Create a record (required fields as flags; asks for missing ones in a terminal).
+    #[command(subcommand)]
+    New(new::NewCommand),
+    /// Change one field of a record and commit.
+    Set(set::Args),
+    /// Make a new data repository.
+    Init(init::Args),
+    /// Make a demo repository from the sample plan and open it.
+    Demo(demo::Args),
+}
+
+/// Runs a parsed command line; the caller maps the error to an exit code.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let dir = cli.chdir.clone().unwrap_or_else(|| PathBuf::from("."));
+    match cli.command {
+        Some(Command::Validate(a)) => validate::run(&dir, a),
+        Some(Command::List(a)) => list::run(&dir, a),
+        Some(Command::Show(a)) => show::run(&dir, a),
+        Some(Command::New(a)) => new::run(&dir, a),
+        Some(Command::Set(a)) => set::run(&dir, a),
+        Some(Command::Init(a)) => init::run(a),
+        Some(Command::Demo(a)) => demo::run(a),
+        None => Err(CliError::new("no command given").with_hint(
+            "run `kehoach --help` for the commands, or `kehoach demo` to try the sample plan",
+        )),
+    }
+}
+
+/// Opens the data repository that `dir` is in.
+pub(crate) fn open(dir: &std::path::Path) -> Result<Store, CliError> {
+    Store::open(dir).map_err(CliError::from)
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        let hint = e.hint();
+        let mut err = match e {
+            StoreError::Invalid(diags) => {
+                let n = diags.len();
+                CliError::new(format!(
+                    "nothing was written: {n} problem{}",
+                    if n == 1 { "" } else { "s" }
+                ))
+                .with_details(diags.iter().map(|d| d.to_string()).collect())
+            }
+            other => CliError::new(other.to_string()),
+        };
+        if let Some(h) = hint {
+            err = err.with_hint(h);
+        }
+        err
+    }
+}

@@ -1,0 +1,98 @@
+//! Errors as the user sees them (`error: …` then `hint: …`), and output helpers.
+
+use std::io::Write;
+
+/// An error for the user: what went wrong, detail lines, and what to do next.
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub details: Vec<String>,
+    pub hint: Option<String>,
+    pub code: i32,
+}
+
+impl CliError {
+    pub fn new(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            details: vec![],
+            hint: None,
+            code: 1,
+        }
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn with_details(mut self, details: Vec<String>) -> Self {
+        self.details = details;
+        self
+    }
+    pub fn with_code(mut self, code: i32) -> Self {
+        self.code = code;
+        self
+    }
+    /// A failure already reported on stdout (such as validation problems): exit code only.
+    pub fn silent(code: i32) -> Self {
+        CliError {
+            message: String::new(),
+            details: vec![],
+            hint: None,
+            code,
+        }
+    }
+
+    pub fn print(&self) {
+        if self.message.is_empty() {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "error: {}", crate::model::text::sanitize(&self.message));
+        for d in &self.details {
+            let _ = writeln!(err, "  {}", crate::model::text::sanitize(d));
+        }
+        if let Some(h) = &self.hint {
+            let _ = writeln!(err, "hint: {}", crate::model::text::sanitize(h));
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::new(e.to_string())
+    }
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
+    let s = serde_json::to_string_pretty(value).map_err(|e| CliError::new(e.to_string()))?;
+    println!("{s}");
+    Ok(())
+}
+
+/// Pads or cuts text to `width` terminal columns.
+pub fn fit(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let s = crate::model::text::sanitize_line(s);
+    let mut out = String::new();
+    let mut w = 0;
+    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if total > width && w + cw + 1 > width {
+            out.push('…');
+            w += 1;
+            break;
+        }
+        if w + cw > width {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    while w < width {
+        out.push(' ');
+        w += 1;
+    }
+    out
+}

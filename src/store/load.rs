@@ -1,0 +1,222 @@
+//! Reading a whole data root: every record, checked on its own and against the others.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::error::{Result, StoreError};
+use super::layout::{CONFIG_FILE, Kind, classify};
+use super::parse::{Diagnostic, Locator, Record, parse_record};
+use crate::model::Config;
+use crate::model::rules::{Located, RecordSet, check};
+
+/// Everything read from a data root.
+#[derive(Debug, Default, Clone)]
+pub struct Loaded {
+    pub config: Option<Config>,
+    pub records: RecordSet,
+    /// Problems, sorted by path, line and column.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many files were read.
+    pub files: usize,
+}
+
+/// The record files under `root`, relative and sorted; files in unexpected places too, so that
+/// they can be reported. Hidden entries and the `schemas` folder are skipped.
+pub fn scan(root: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    walk(root, "", 0, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+fn walk(dir: &Path, rel: &str, depth: usize, out: &mut Vec<String>) -> Result<()> {
+    let rd = std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))?;
+    for entry in rd {
+        let entry = entry.map_err(|e| StoreError::io(dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') || (depth == 0 && (name == "schemas" || name == "target")) {
+            continue;
+        }
+        let child = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let ft = entry.file_type().map_err(|e| StoreError::io(entry.path(), e))?;
+        if ft.is_dir() {
+            if depth < 4 {
+                walk(&entry.path(), &child, depth + 1, out)?;
+            }
+        } else if name.ends_with(".toml") {
+            out.push(child);
+        }
+    }
+    Ok(())
+}
+
+/// Parses one file's text into a record (or its problems).
+pub fn parse_path_text(rel: &str, text: &str) -> Result<Record, Vec<Diagnostic>> {
+    match classify(rel) {
+        Some(kind) => parse_record(kind, rel, text),
+        None => Err(vec![Diagnostic {
+            path: rel.to_string(),
+            line: 1,
+            column: 1,
+            field: String::new(),
+            message: "kehoach does not read a file here: records live at kehoach.toml, \
+                      agencies/ID.toml, plans/ID/plan.toml, plans/ID/assignments/ID.toml and \
+                      plans/ID/reports/PERIOD/AGENCY.toml"
+                .into(),
+        }]),
+    }
+}
+
+fn read_text(root: &Path, rel: &str) -> std::result::Result<String, Diagnostic> {
+    let p = root.join(rel);
+    let bytes = std::fs::read(&p).map_err(|e| Diagnostic {
+        path: rel.to_string(),
+        line: 1,
+        column: 1,
+        field: String::new(),
+        message: format!("cannot read: {e}"),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let off = e.utf8_error().valid_up_to();
+        let (line, column) = super::parse::line_col(
+            std::str::from_utf8(&e.as_bytes()[..off]).unwrap_or(""),
+            off,
+        );
+        Diagnostic {
+            path: rel.to_string(),
+            line,
+            column,
+            field: String::new(),
+            message: "not UTF-8 text".into(),
+        }
+    })
+}
+
+/// Adds parsed records to a set (in the order given).
+pub fn collect(parsed: Vec<(String, Record)>) -> (Option<Config>, RecordSet) {
+    let mut set = RecordSet::default();
+    let mut config = None;
+    for (path, rec) in parsed {
+        match rec {
+            Record::Config(c) => config = Some(c),
+            Record::Agency(record) => set.agencies.push(Located { path, record }),
+            Record::Plan(record) => set.plans.push(Located {
+                path,
+                record: *record,
+            }),
+            Record::Assignment(record) => set.assignments.push(Located { path, record }),
+            Record::Report(record) => set.reports.push(Located { path, record }),
+        }
+    }
+    (config, set)
+}
+
+/// Turns cross-record problems into located diagnostics, reading each file involved once.
+pub fn locate_problems(
+    problems: Vec<crate::model::rules::Problem>,
+    text_of: impl Fn(&str) -> Option<String> + Sync,
+) -> Vec<Diagnostic> {
+    let mut by_path: std::collections::BTreeMap<String, Vec<crate::model::rules::Problem>> =
+        Default::default();
+    for p in problems {
+        by_path.entry(p.path.clone()).or_default().push(p);
+    }
+    by_path
+        .into_par_iter()
+        .flat_map_iter(|(path, ps)| {
+            let text = text_of(&path).unwrap_or_default();
+            let mut loc = Locator::new(&text);
+            ps.into_iter()
+                .map(|p| loc.diag(&path, &p.field, p.message))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Reads and checks every record under `root`.
+pub fn load_dir(root: &Path) -> Result<Loaded> {
+    let paths = scan(root)?;
+    let files = paths.len();
+    let results: Vec<(String, std::result::Result<Record, Vec<Diagnostic>>)> = paths
+        .into_par_iter()
+        .map(|rel| {
+            let r = read_text(root, &rel)
+                .map_err(|d| vec![d])
+                .and_then(|t| parse_path_text(&rel, &t));
+            (rel, r)
+        })
+        .collect();
+    let mut diagnostics = Vec::new();
+    let mut parsed = Vec::with_capacity(results.len());
+    for (rel, r) in results {
+        match r {
+            Ok(rec) => parsed.push((rel, rec)),
+            Err(d) => diagnostics.extend(d),
+        }
+    }
+    let has_config = parsed.iter().any(|(p, _)| p == CONFIG_FILE)
+        || diagnostics.iter().any(|d| d.path == CONFIG_FILE);
+    if !has_config {
+        diagnostics.push(Diagnostic {
+            path: CONFIG_FILE.into(),
+            line: 1,
+            column: 1,
+            field: String::new(),
+            message: "missing: a data repository has a kehoach.toml at its root (`kehoach init` writes one)".into(),
+        });
+    }
+    let (config, records) = collect(parsed);
+    if let Some(c) = &config
+        && c.format_version != crate::model::FORMAT_VERSION
+    {
+        diagnostics.push(Diagnostic {
+            path: CONFIG_FILE.into(),
+            line: 1,
+            column: 1,
+            field: "format_version".into(),
+            message: format!(
+                "format version {} is not the one this kehoach reads ({})",
+                c.format_version,
+                crate::model::FORMAT_VERSION
+            ),
+        });
+    }
+    let problems = check(&records);
+    diagnostics.extend(locate_problems(problems, |p| {
+        std::fs::read_to_string(root.join(p)).ok()
+    }));
+    sort_diagnostics(&mut diagnostics);
+    Ok(Loaded {
+        config,
+        records,
+        diagnostics,
+        files,
+    })
+}
+
+pub fn sort_diagnostics(d: &mut [Diagnostic]) {
+    d.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.field, &a.message).cmp(&(
+            &b.path, b.line, b.column, &b.field, &b.message,
+        ))
+    });
+}
+
+impl Loaded {
+    /// True when a kind of record is among those read.
+    pub fn count(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Config => usize::from(self.config.is_some()),
+            Kind::Agency => self.records.agencies.len(),
+            Kind::Plan => self.records.plans.len(),
+            Kind::Assignment => self.records.assignments.len(),
+            Kind::Report => self.records.reports.len(),
+        }
+    }
+}
