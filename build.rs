@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, String)>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -13,12 +15,19 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, String)>) {
         if name.starts_with('.') || (rel.is_empty() && name == "schemas") {
             continue;
         }
-        let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        let child = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
         let path = e.path();
         if path.is_dir() {
             walk(&path, &child, out);
         } else if name.ends_with(".toml") {
-            out.push((child, path.canonicalize().unwrap().to_string_lossy().to_string()));
+            out.push((
+                child,
+                path.canonicalize().unwrap().to_string_lossy().to_string(),
+            ));
         }
     }
 }
@@ -31,7 +40,9 @@ fn main() {
     for (_, abs) in &files {
         println!("cargo:rerun-if-changed={abs}");
     }
-    let mut code = String::from("/// plan-data/, as (path, text) pairs.\npub const SAMPLE_DATA: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// plan-data/, as (path, text) pairs.\npub const SAMPLE_DATA: &[(&str, &str)] = &[\n",
+    );
     for (rel, abs) in &files {
         writeln!(code, "    ({rel:?}, include_str!({abs:?})),").unwrap();
     }

@@ -27,7 +27,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let store = crate::store::demo::make_demo(&dir)?;
     let root = store.root().display().to_string();
     println!("demo repository: {root}");
-    println!("it holds the sample plan (Kế hoạch triển khai Quyết định 27/QĐ-TTg, Bình Thuận) with its history.");
+    println!(
+        "it holds the sample plan (Kế hoạch triển khai Quyết định 27/QĐ-TTg, Bình Thuận) with its history."
+    );
     println!("try:");
     println!("  cd {root}");
     println!("  kehoach list assignments --agency so-y-te");

@@ -15,7 +15,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let store = crate::store::init::init(&args.dir, args.sample)?;
-    println!("made a kehoach data repository in {}", store.root().display());
+    println!(
+        "made a kehoach data repository in {}",
+        store.root().display()
+    );
     println!("next:");
     println!("  cd {}", args.dir.display());
     if args.sample {

@@ -57,7 +57,11 @@ pub fn rows(loaded: &Loaded, kind: Kind, args: &Args) -> Vec<Row> {
             .iter()
             .filter(|a| args.agency.as_deref().is_none_or(|x| x == a.record.id))
             .filter(|a| {
-                let st = if a.record.valid_until.is_empty() { "active" } else { "ended" };
+                let st = if a.record.valid_until.is_empty() {
+                    "active"
+                } else {
+                    "ended"
+                };
                 status_ok(st)
             })
             .map(|a| Row {

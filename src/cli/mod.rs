@@ -5,6 +5,7 @@ mod init;
 mod list;
 mod new;
 mod output;
+mod rates;
 mod set;
 mod show;
 mod validate;
@@ -13,8 +14,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-pub use output::CliError;
 use crate::store::{Store, StoreError};
+pub use output::CliError;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -141,7 +141,11 @@ fn list(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn parse_enum<T: serde::de::DeserializeOwned>(s: &str, flag: &str, choices: &str) -> Result<T, CliError> {
+fn parse_enum<T: serde::de::DeserializeOwned>(
+    s: &str,
+    flag: &str,
+    choices: &str,
+) -> Result<T, CliError> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
         CliError::new(format!("--{flag}: {s:?} is not a valid value"))
             .with_hint(format!("choose one of: {choices}"))
@@ -178,14 +182,22 @@ pub fn run(cwd: &Path, cmd: NewCommand) -> Result<(), CliError> {
         NewCommand::Agency(a) => {
             let id = need(a.id, "id", "id (so-y-te)", &mut missing);
             let name = need(a.name, "name", "name", &mut missing);
-            let kind = need(a.kind, "kind", "kind (department, peoples_committee, …)", &mut missing);
+            let kind = need(
+                a.kind,
+                "kind",
+                "kind (department, peoples_committee, …)",
+                &mut missing,
+            );
             check_missing(missing)?;
             check_ids(&[("id", &id)])?;
             let kinds: Vec<&str> = AgencyKind::ALL.iter().map(|k| k.as_str()).collect();
             let rec = Agency {
                 id: id.clone(),
                 name,
-                short_name: a.short_name.map(|s| to_nfc(&s).into_owned()).unwrap_or_default(),
+                short_name: a
+                    .short_name
+                    .map(|s| to_nfc(&s).into_owned())
+                    .unwrap_or_default(),
                 kind: parse_enum(&kind, "kind", &kinds.join(", "))?,
                 parent: a.parent.unwrap_or_default(),
                 valid_from: a.valid_from.unwrap_or_default(),
@@ -194,22 +206,43 @@ pub fn run(cwd: &Path, cmd: NewCommand) -> Result<(), CliError> {
                 notes: String::new(),
             };
             let rel = layout::agency_path(&id);
-            (Kind::Agency, rel.clone(), to_text(Kind::Agency, &rel, &rec)?, a.json)
+            (
+                Kind::Agency,
+                rel.clone(),
+                to_text(Kind::Agency, &rel, &rec)?,
+                a.json,
+            )
         }
         NewCommand::Plan(a) => {
             let id = need(a.id, "id", "id (kh-2026-tre-em)", &mut missing);
             let title = need(a.title, "title", "title", &mut missing);
             let issuer = need(a.issuer, "issuer", "issuer (agency id)", &mut missing);
             let place = need(a.place, "place", "place", &mut missing);
-            let to = need(a.report_to, "report-to", "reports go to (agency id)", &mut missing);
-            let first = need(a.first_period, "first-period", "first reporting period (2026-h1)", &mut missing);
+            let to = need(
+                a.report_to,
+                "report-to",
+                "reports go to (agency id)",
+                &mut missing,
+            );
+            let first = need(
+                a.first_period,
+                "first-period",
+                "first reporting period (2026-h1)",
+                &mut missing,
+            );
             let signer = need(a.signer, "signer", "signer's name", &mut missing);
             check_missing(missing)?;
             check_ids(&[("id", &id)])?;
-            let every: PeriodKind = parse_enum(&a.report_every, "report-every", "year, half_year, quarter, month")?;
+            let every: PeriodKind = parse_enum(
+                &a.report_every,
+                "report-every",
+                "year, half_year, quarter, month",
+            )?;
             let first: Period = first
                 .parse()
-                .map_err(|e: crate::model::period::PeriodError| CliError::new(format!("--first-period: {e}")))?;
+                .map_err(|e: crate::model::period::PeriodError| {
+                    CliError::new(format!("--first-period: {e}"))
+                })?;
             let rec = Plan {
                 id: id.clone(),
                 number: String::new(),
@@ -243,7 +276,12 @@ pub fn run(cwd: &Path, cmd: NewCommand) -> Result<(), CliError> {
                 notes: String::new(),
             };
             let rel = layout::plan_path(&id);
-            (Kind::Plan, rel.clone(), to_text(Kind::Plan, &rel, &rec)?, a.json)
+            (
+                Kind::Plan,
+                rel.clone(),
+                to_text(Kind::Plan, &rel, &rec)?,
+                a.json,
+            )
         }
         NewCommand::Assignment(a) => {
             let plan = need(a.plan, "plan", "plan id", &mut missing);
@@ -252,7 +290,12 @@ pub fn run(cwd: &Path, cmd: NewCommand) -> Result<(), CliError> {
             let lead = need(a.lead, "lead", "lead agency id", &mut missing);
             let title = need(a.title, "title", "title", &mut missing);
             let description = need(a.description, "description", "description", &mut missing);
-            let due = need(a.due, "due", "due (2025-12-31, continuous, yearly:12-15 …)", &mut missing);
+            let due = need(
+                a.due,
+                "due",
+                "due (2025-12-31, continuous, yearly:12-15 …)",
+                &mut missing,
+            );
             check_missing(missing)?;
             check_ids(&[("plan", &plan), ("id", &id)])?;
             let due: Due = due
@@ -268,12 +311,21 @@ pub fn run(cwd: &Path, cmd: NewCommand) -> Result<(), CliError> {
                 description,
                 output: to_nfc(&a.output).into_owned(),
                 due,
-                status: parse_enum(&a.status, "status", "not_started, in_progress, done, cancelled")?,
+                status: parse_enum(
+                    &a.status,
+                    "status",
+                    "not_started, in_progress, done, cancelled",
+                )?,
                 source: String::new(),
                 notes: String::new(),
             };
             let rel = layout::assignment_path(&plan, &id);
-            (Kind::Assignment, rel.clone(), to_text(Kind::Assignment, &rel, &rec)?, a.json)
+            (
+                Kind::Assignment,
+                rel.clone(),
+                to_text(Kind::Assignment, &rel, &rec)?,
+                a.json,
+            )
         }
         NewCommand::Report(a) => {
             let plan = need(a.plan, "plan", "plan id", &mut missing);
@@ -281,9 +333,12 @@ pub fn run(cwd: &Path, cmd: NewCommand) -> Result<(), CliError> {
             let period = need(a.period, "period", "period (2025-h1)", &mut missing);
             check_missing(missing)?;
             check_ids(&[("plan", &plan), ("agency", &agency)])?;
-            let period: Period = period
-                .parse()
-                .map_err(|e: crate::model::period::PeriodError| CliError::new(format!("--period: {e}")))?;
+            let period: Period =
+                period
+                    .parse()
+                    .map_err(|e: crate::model::period::PeriodError| {
+                        CliError::new(format!("--period: {e}"))
+                    })?;
             let rec = Report {
                 plan: plan.clone(),
                 agency: agency.clone(),
@@ -295,14 +350,28 @@ pub fn run(cwd: &Path, cmd: NewCommand) -> Result<(), CliError> {
                 notes: String::new(),
             };
             let rel = layout::report_path(&plan, &period, &agency);
-            (Kind::Report, rel.clone(), to_text(Kind::Report, &rel, &rec)?, a.json)
+            (
+                Kind::Report,
+                rel.clone(),
+                to_text(Kind::Report, &rel, &rec)?,
+                a.json,
+            )
         }
     };
     let saved = store.create(kind, &rel, text)?;
     if json {
         return print_json(&saved);
     }
-    let c = saved.commit.as_ref().map(|c| c.commit[..10].to_string()).unwrap_or_default();
-    println!("created {} {} ({}), committed {c}", kind.as_str(), saved.record.id, store.repo_path(&rel));
+    let c = saved
+        .commit
+        .as_ref()
+        .map(|c| c.commit[..10].to_string())
+        .unwrap_or_default();
+    println!(
+        "created {} {} ({}), committed {c}",
+        kind.as_str(),
+        saved.record.id,
+        store.repo_path(&rel)
+    );
     Ok(())
 }

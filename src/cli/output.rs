@@ -47,7 +47,11 @@ impl CliError {
             return;
         }
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "error: {}", crate::model::text::sanitize(&self.message));
+        let _ = writeln!(
+            err,
+            "error: {}",
+            crate::model::text::sanitize(&self.message)
+        );
         for d in &self.details {
             let _ = writeln!(err, "  {}", crate::model::text::sanitize(d));
         }

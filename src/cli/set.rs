@@ -5,7 +5,9 @@ use std::path::Path;
 use super::output::{CliError, print_json};
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kehoach set a01 due 2025-12-15\n  kehoach set a01 status done\n  kehoach set a01 coordinating so-tai-chinh,so-y-te\n  kehoach set 2025-h1/so-y-te entries[a01].percent 60")]
+#[command(
+    after_help = "Examples:\n  kehoach set a01 due 2025-12-15\n  kehoach set a01 status done\n  kehoach set a01 coordinating so-tai-chinh,so-y-te\n  kehoach set 2025-h1/so-y-te entries[a01].percent 60"
+)]
 pub struct Args {
     /// The record (id, PLAN/ID, PERIOD/AGENCY or path).
     pub id: String,
@@ -25,7 +27,11 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         return print_json(&saved);
     }
     match &saved.commit {
-        None => println!("{} {}: nothing changed", saved.record.kind.as_str(), saved.record.id),
+        None => println!(
+            "{} {}: nothing changed",
+            saved.record.kind.as_str(),
+            saved.record.id
+        ),
         Some(c) => {
             for ch in &saved.changes {
                 println!("{} {}  {}", saved.record.kind.as_str(), saved.record.id, ch);

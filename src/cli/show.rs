@@ -31,7 +31,12 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             "record": value,
         }));
     }
-    println!("{} {}  ({})", rr.kind.as_str(), rr.id, store.repo_path(&rr.path));
+    println!(
+        "{} {}  ({})",
+        rr.kind.as_str(),
+        rr.id,
+        store.repo_path(&rr.path)
+    );
     println!();
     let body: Vec<&str> = text
         .lines()

@@ -24,8 +24,10 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         }
     };
     if !root.is_dir() {
-        return Err(CliError::new(format!("{} is not a folder", shown.display()))
-            .with_hint("give the folder that holds kehoach.toml"));
+        return Err(
+            CliError::new(format!("{} is not a folder", shown.display()))
+                .with_hint("give the folder that holds kehoach.toml"),
+        );
     }
     let loaded = load_dir(&root)?;
     let prefix = |p: &str| shown.join(p).display().to_string();

@@ -179,13 +179,16 @@ fn diff_values(field: &str, ov: &toml::Value, nv: &toml::Value, out: &mut Vec<Fi
     match (ov, nv) {
         (toml::Value::Table(a), toml::Value::Table(b)) => diff_tables(field, a, b, out),
         (toml::Value::Array(a), toml::Value::Array(b))
-            if (is_table_array(a) || a.is_empty()) && (is_table_array(b) || b.is_empty())
+            if (is_table_array(a) || a.is_empty())
+                && (is_table_array(b) || b.is_empty())
                 && (!a.is_empty() || !b.is_empty()) =>
         {
             diff_table_arrays(field, a, b, out)
         }
         (toml::Value::Array(a), toml::Value::Array(b))
-            if a.iter().chain(b.iter()).all(|v| !v.is_table() && !v.is_array()) =>
+            if a.iter()
+                .chain(b.iter())
+                .all(|v| !v.is_table() && !v.is_array()) =>
         {
             let at: Vec<String> = a.iter().map(value_text).collect();
             let bt: Vec<String> = b.iter().map(value_text).collect();
@@ -220,7 +223,12 @@ fn diff_values(field: &str, ov: &toml::Value, nv: &toml::Value, out: &mut Vec<Fi
     }
 }
 
-fn diff_table_arrays(field: &str, a: &[toml::Value], b: &[toml::Value], out: &mut Vec<FieldChange>) {
+fn diff_table_arrays(
+    field: &str,
+    a: &[toml::Value],
+    b: &[toml::Value],
+    out: &mut Vec<FieldChange>,
+) {
     let keyed = |xs: &[toml::Value]| -> Option<Vec<(String, toml::Table)>> {
         let mut v = Vec::new();
         for x in xs {
@@ -326,8 +334,12 @@ mod tests {
 
     #[test]
     fn keyed_tables() {
-        let a = t("[[entries]]\nassignment = \"a01\"\npercent = 10\n[[entries]]\nassignment = \"a02\"\npercent = 5");
-        let b = t("[[entries]]\nassignment = \"a02\"\npercent = 5\n[[entries]]\nassignment = \"a01\"\npercent = 20");
+        let a = t(
+            "[[entries]]\nassignment = \"a01\"\npercent = 10\n[[entries]]\nassignment = \"a02\"\npercent = 5",
+        );
+        let b = t(
+            "[[entries]]\nassignment = \"a02\"\npercent = 5\n[[entries]]\nassignment = \"a01\"\npercent = 20",
+        );
         let d: Vec<String> = diff(&a, &b).iter().map(|c| c.to_string()).collect();
         assert_eq!(d, ["entries[a01].percent: 10 → 20"]);
     }

@@ -84,7 +84,12 @@ pub fn slugify(text: &str) -> String {
         }
     }
     let trimmed = out.trim_end_matches('-');
-    trimmed.chars().take(MAX_ID_LEN).collect::<String>().trim_end_matches('-').to_string()
+    trimmed
+        .chars()
+        .take(MAX_ID_LEN)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
 }
 
 #[cfg(test)]
@@ -105,7 +110,10 @@ mod tests {
             assert!(matches!(check_id(bad), Err(IdError::BadChars(_))), "{bad}");
         }
         assert!(matches!(check_id("con"), Err(IdError::Reserved(_))));
-        assert!(matches!(check_id(&"a".repeat(65)), Err(IdError::TooLong(_))));
+        assert!(matches!(
+            check_id(&"a".repeat(65)),
+            Err(IdError::TooLong(_))
+        ));
         assert_eq!(check_id(&"a".repeat(64)), Ok(()));
     }
 

@@ -185,7 +185,9 @@ mod tests {
 
     #[test]
     fn parses_and_prints_every_form() {
-        for s in ["2025", "2025-h1", "2025-h2", "2025-q3", "2025-06", "2024-12"] {
+        for s in [
+            "2025", "2025-h1", "2025-h2", "2025-q3", "2025-06", "2024-12",
+        ] {
             let p: Period = s.parse().unwrap();
             assert_eq!(p.to_string(), s);
         }
@@ -193,7 +195,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_periods() {
-        for s in ["", "25", "2025-h3", "2025-q0", "2025-13", "2025-6", "2025-H1", "2025-", "abcd"] {
+        for s in [
+            "", "25", "2025-h3", "2025-q0", "2025-13", "2025-6", "2025-H1", "2025-", "abcd",
+        ] {
             assert!(s.parse::<Period>().is_err(), "{s}");
         }
     }
@@ -209,7 +213,11 @@ mod tests {
         assert_eq!(h2.end().to_string(), "2025-12-31");
         assert_eq!(h2.next().to_string(), "2026-h1");
         let y: Period = "2025".parse().unwrap();
-        let halves: Vec<String> = y.split(PeriodKind::HalfYear).iter().map(|p| p.to_string()).collect();
+        let halves: Vec<String> = y
+            .split(PeriodKind::HalfYear)
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
         assert_eq!(halves, ["2025-h1", "2025-h2"]);
     }
 }

@@ -58,7 +58,9 @@ pub fn parse_plan_date(s: &str) -> Result<Option<Date>, String> {
     {
         return Ok(Some(d));
     }
-    Err(format!("{s:?} is not a date: write YYYY-MM-DD, or YYYY-MM in a draft"))
+    Err(format!(
+        "{s:?} is not a date: write YYYY-MM-DD, or YYYY-MM in a draft"
+    ))
 }
 
 /// Parses an optional `YYYY-MM-DD` field, pushing a problem when it is malformed.
@@ -170,7 +172,11 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
                 continue;
             }
             if target == &a.id {
-                out.push(Problem::new(p, field, format!("{field} cannot be the agency itself")));
+                out.push(Problem::new(
+                    p,
+                    field,
+                    format!("{field} cannot be the agency itself"),
+                ));
             } else if !agencies.contains_key(target.as_str()) {
                 out.push(unknown_agency(p, field, target));
             }
@@ -224,7 +230,11 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
             let field = format!("tasks[{i}].id");
             check_id_field(&t.id, p, &field, &mut out);
             if !task_ids.insert(t.id.as_str()) {
-                out.push(Problem::new(p, field, format!("duplicate task id {:?}", t.id)));
+                out.push(Problem::new(
+                    p,
+                    field,
+                    format!("duplicate task id {:?}", t.id),
+                ));
             }
         }
         for (i, d) in pl.duties.iter().enumerate() {
@@ -279,29 +289,47 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
             out.push(Problem::new(
                 p,
                 "id",
-                format!("id {:?} does not match the file name {:?}", a.id, file_stem(p)),
+                format!(
+                    "id {:?} does not match the file name {:?}",
+                    a.id,
+                    file_stem(p)
+                ),
             ));
         }
         if a.plan != plan_dir {
             out.push(Problem::new(
                 p,
                 "plan",
-                format!("plan {:?} does not match its folder plans/{plan_dir}/", a.plan),
+                format!(
+                    "plan {:?} does not match its folder plans/{plan_dir}/",
+                    a.plan
+                ),
             ));
         }
         if let Some(prev) = assignments.insert((&a.plan, &a.id), la) {
             out.push(Problem::new(
                 p,
                 "id",
-                format!("duplicate assignment id {:?}: also used by {}", a.id, prev.path),
+                format!(
+                    "duplicate assignment id {:?}: also used by {}",
+                    a.id, prev.path
+                ),
             ));
         }
         let plan = plans.get(a.plan.as_str());
         match plan {
-            None => out.push(Problem::new(p, "plan", format!("unknown plan {:?}", a.plan))),
+            None => out.push(Problem::new(
+                p,
+                "plan",
+                format!("unknown plan {:?}", a.plan),
+            )),
             Some(pl) => {
                 if a.tasks.is_empty() {
-                    out.push(Problem::new(p, "tasks", "an assignment serves at least one task"));
+                    out.push(Problem::new(
+                        p,
+                        "tasks",
+                        "an assignment serves at least one task",
+                    ));
                 }
                 for (i, t) in a.tasks.iter().enumerate() {
                     if !pl.record.tasks.iter().any(|x| &x.id == t) {
@@ -341,7 +369,9 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
                         out.push(Problem::new(
                             p,
                             &field,
-                            format!("agency {id:?} is not active on {on}, when the plan assigns it"),
+                            format!(
+                                "agency {id:?} is not active on {on}, when the plan assigns it"
+                            ),
                         ));
                     }
                 }
@@ -367,21 +397,31 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
             out.push(Problem::new(
                 p,
                 "plan",
-                format!("plan {:?} does not match its folder plans/{plan_dir}/", r.plan),
+                format!(
+                    "plan {:?} does not match its folder plans/{plan_dir}/",
+                    r.plan
+                ),
             ));
         }
         if r.period.to_string() != period_dir {
             out.push(Problem::new(
                 p,
                 "period",
-                format!("period {} does not match its folder reports/{period_dir}/", r.period),
+                format!(
+                    "period {} does not match its folder reports/{period_dir}/",
+                    r.period
+                ),
             ));
         }
         if r.agency != file_stem(p) {
             out.push(Problem::new(
                 p,
                 "agency",
-                format!("agency {:?} does not match the file name {:?}", r.agency, file_stem(p)),
+                format!(
+                    "agency {:?} does not match the file name {:?}",
+                    r.agency,
+                    file_stem(p)
+                ),
             ));
         }
         if !reports.insert((&r.plan, r.period.to_string(), &r.agency)) {
@@ -393,7 +433,11 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
         }
         let plan = plans.get(r.plan.as_str());
         if plan.is_none() {
-            out.push(Problem::new(p, "plan", format!("unknown plan {:?}", r.plan)));
+            out.push(Problem::new(
+                p,
+                "plan",
+                format!("unknown plan {:?}", r.plan),
+            ));
         }
         if let Some(pl) = plan {
             let rep = &pl.record.reporting;
@@ -408,9 +452,7 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
                         r.period.kind().as_str()
                     ),
                 ));
-            } else if r.period < rep.first_period
-                || rep.last_period.is_some_and(|l| r.period > l)
-            {
+            } else if r.period < rep.first_period || rep.last_period.is_some_and(|l| r.period > l) {
                 out.push(Problem::new(
                     p,
                     "period",

@@ -54,7 +54,10 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
 fn env_signature(name_var: &str, email_var: &str, date_var: &str) -> Option<Signature<'static>> {
     let name = std::env::var(name_var).ok()?;
     let email = std::env::var(email_var).ok()?;
-    match std::env::var(date_var).ok().and_then(|d| parse_git_date(&d)) {
+    match std::env::var(date_var)
+        .ok()
+        .and_then(|d| parse_git_date(&d))
+    {
         Some(t) => Signature::new(&name, &email, &t).ok(),
         None => Signature::now(&name, &email).ok(),
     }
@@ -67,7 +70,10 @@ fn parse_git_date(s: &str) -> Option<git2::Time> {
     let secs: i64 = secs.parse().ok()?;
     let sign = if tz.starts_with('-') { -1 } else { 1 };
     let digits = tz.trim_start_matches(['+', '-']);
-    let (h, m) = (digits.get(0..2)?.parse::<i32>().ok()?, digits.get(2..4)?.parse::<i32>().ok()?);
+    let (h, m) = (
+        digits.get(0..2)?.parse::<i32>().ok()?,
+        digits.get(2..4)?.parse::<i32>().ok()?,
+    );
     Some(git2::Time::new(secs, sign * (h * 60 + m)))
 }
 
@@ -77,8 +83,12 @@ pub fn global_identity() -> Result<Signature<'static>> {
         return Ok(s);
     }
     let cfg = git2::Config::open_default()?;
-    let name = cfg.get_string("user.name").map_err(|_| StoreError::NoIdentity)?;
-    let email = cfg.get_string("user.email").map_err(|_| StoreError::NoIdentity)?;
+    let name = cfg
+        .get_string("user.name")
+        .map_err(|_| StoreError::NoIdentity)?;
+    let email = cfg
+        .get_string("user.email")
+        .map_err(|_| StoreError::NoIdentity)?;
     Signature::now(&name, &email).map_err(|_| StoreError::NoIdentity)
 }
 
@@ -89,7 +99,10 @@ impl Store {
         if let Some(s) = env_signature("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE") {
             return Ok(s);
         }
-        let sig = self.repo().signature().map_err(|_| StoreError::NoIdentity)?;
+        let sig = self
+            .repo()
+            .signature()
+            .map_err(|_| StoreError::NoIdentity)?;
         Ok(sig.to_owned())
     }
 
@@ -118,7 +131,10 @@ impl Store {
     /// Refuses to start while git holds a lock that a crashed process may have left.
     fn check_git_locks(&self, refname: &str) -> Result<()> {
         let gitdir = self.repo().path();
-        for lock in [gitdir.join("index.lock"), gitdir.join(format!("{refname}.lock"))] {
+        for lock in [
+            gitdir.join("index.lock"),
+            gitdir.join(format!("{refname}.lock")),
+        ] {
             if lock.exists() {
                 return Err(StoreError::Locked(lock));
             }
@@ -271,13 +287,16 @@ pub fn build_tree(
             level = match entry {
                 Node::Dir(m) => m,
                 Node::Blob(_) => {
-                    return Err(StoreError::Other(format!("{path}: a file stands where a folder is needed")));
+                    return Err(StoreError::Other(format!(
+                        "{path}: a file stands where a folder is needed"
+                    )));
                 }
             };
         }
         level.insert(parts[parts.len() - 1].to_string(), Node::Blob(*oid));
     }
-    write_level(repo, base, &root)?.ok_or_else(|| StoreError::Other("empty tree".into()))
+    write_level(repo, base, &root)?
+        .ok_or_else(|| StoreError::Other("empty tree".into()))
         .or_else(|_| Ok(repo.treebuilder(None)?.write()?))
 }
 

@@ -18,10 +18,7 @@ const LAN: (&str, &str) = ("Trần Thị Lan", "lan.tt@soyte.example.vn");
 const TAM: (&str, &str) = ("Lê Minh Tâm", "tam.lm@vpubnd.example.vn");
 
 fn officer(agency: &str) -> (String, String) {
-    (
-        format!("Cán bộ {agency}"),
-        format!("{agency}@example.vn"),
-    )
+    (format!("Cán bộ {agency}"), format!("{agency}@example.vn"))
 }
 
 fn sig(who: (&str, &str), date: &str) -> Signature<'static> {
@@ -82,7 +79,9 @@ pub fn make_demo(dir: &Path) -> Result<Store> {
     let n_agencies = of_kind(Kind::Agency).len();
     commit(
         &first,
-        &format!("create repository: settings and {n_agencies} agencies\n\nThe agencies named by the plan, with the district-level committees that ended on 2025-06-30.\n"),
+        &format!(
+            "create repository: settings and {n_agencies} agencies\n\nThe agencies named by the plan, with the district-level committees that ended on 2025-06-30.\n"
+        ),
         TAM,
         "2025-04-02",
     )?;
@@ -93,7 +92,10 @@ pub fn make_demo(dir: &Path) -> Result<Store> {
         let id = id_of(Kind::Plan, &p.path);
         commit(
             std::slice::from_ref(p),
-            &format!("create plan {id}: draft\n\nRecord: {}\n", store.repo_path(&p.path)),
+            &format!(
+                "create plan {id}: draft\n\nRecord: {}\n",
+                store.repo_path(&p.path)
+            ),
             LAN,
             "2025-04-08",
         )?;
@@ -142,7 +144,8 @@ pub fn make_demo(dir: &Path) -> Result<Store> {
         let status = field_value(&text, "status").unwrap_or_default();
         let first_text = if status == "accepted" {
             accept_later.push((c.path.clone(), date.clone()));
-            set_in_document(&text, Kind::Report, "status", "submitted").expect("sample report edits")
+            set_in_document(&text, Kind::Report, "status", "submitted")
+                .expect("sample report edits")
         } else {
             text.clone()
         };

@@ -3,12 +3,12 @@
 
 use toml_edit::{DocumentMut, Item, Value};
 
+use super::commit::Change;
+use super::error::{Result, StoreError};
 use super::layout::{self, Kind};
 use super::load::{collect, locate_problems, sort_diagnostics};
 use super::parse::{Diagnostic, Record, parse_record};
 use super::{CommitInfo, RecordRef, Store};
-use super::commit::Change;
-use super::error::{Result, StoreError};
 use crate::model::fields::{FieldChange, Seg, diff, parse_path};
 use crate::model::rules::check;
 use crate::model::text::to_nfc;
@@ -57,7 +57,12 @@ fn schema_type(kind: Kind, segs: &[Seg]) -> Option<String> {
 }
 
 /// Builds the TOML value for `raw`, typed like the value it replaces (or as the schema says).
-fn typed_value(raw: &str, existing: Option<&Value>, ty: Option<&str>, field: &str) -> Result<Value> {
+fn typed_value(
+    raw: &str,
+    existing: Option<&Value>,
+    ty: Option<&str>,
+    field: &str,
+) -> Result<Value> {
     let want = match existing {
         Some(Value::String(_)) => "string",
         Some(Value::Integer(_)) => "integer",
@@ -72,7 +77,11 @@ fn typed_value(raw: &str, existing: Option<&Value>, ty: Option<&str>, field: &st
         message: format!("{raw:?} is not {what}"),
     };
     Ok(match want {
-        "integer" => Value::from(raw.trim().parse::<i64>().map_err(|_| bad("a whole number"))?),
+        "integer" => Value::from(
+            raw.trim()
+                .parse::<i64>()
+                .map_err(|_| bad("a whole number"))?,
+        ),
         "number" => Value::from(raw.trim().parse::<f64>().map_err(|_| bad("a number"))?),
         "boolean" => Value::from(match raw.trim() {
             "true" => true,
@@ -97,7 +106,11 @@ fn typed_value(raw: &str, existing: Option<&Value>, ty: Option<&str>, field: &st
 }
 
 /// Finds the table that holds the last key of `segs`, creating nothing.
-fn parent_table<'a>(doc: &'a mut DocumentMut, segs: &[Seg], field: &str) -> Result<&'a mut dyn toml_edit::TableLike> {
+fn parent_table<'a>(
+    doc: &'a mut DocumentMut,
+    segs: &[Seg],
+    field: &str,
+) -> Result<&'a mut dyn toml_edit::TableLike> {
     let not_found = |what: String| StoreError::Field {
         record: field.to_string(),
         message: what,
@@ -112,7 +125,8 @@ fn parent_table<'a>(doc: &'a mut DocumentMut, segs: &[Seg], field: &str) -> Resu
             .get_mut(k)
             .ok_or_else(|| not_found(format!("no field {k:?} here")))?;
         // An index or key into an array of tables: `entries[a03]` or `tasks[1]`.
-        let next_is_index = i + 1 < segs.len() - 1 || matches!(segs.get(i + 1), Some(Seg::Index(_)));
+        let next_is_index =
+            i + 1 < segs.len() - 1 || matches!(segs.get(i + 1), Some(Seg::Index(_)));
         match (item, segs.get(i + 1)) {
             (Item::ArrayOfTables(arr), Some(sel)) if next_is_index => {
                 let pos = match sel {
@@ -124,10 +138,13 @@ fn parent_table<'a>(doc: &'a mut DocumentMut, segs: &[Seg], field: &str) -> Resu
                     }),
                 };
                 let pos = pos.filter(|p| *p < arr.len()).ok_or_else(|| {
-                    not_found(format!("{k} has no item {}", match sel {
-                        Seg::Index(n) => n.to_string(),
-                        Seg::Key(s) => s.clone(),
-                    }))
+                    not_found(format!(
+                        "{k} has no item {}",
+                        match sel {
+                            Seg::Index(n) => n.to_string(),
+                            Seg::Key(s) => s.clone(),
+                        }
+                    ))
                 })?;
                 table = arr.get_mut(pos).expect("checked");
                 i += 2;
@@ -167,7 +184,16 @@ fn schema_segs(segs: &[Seg]) -> Vec<Seg> {
             }
         }
         if let Some(Seg::Key(k)) = out.last()
-            && ["entries", "tasks", "duties", "items", "legal_basis", "recipients", "reviewers"].contains(&k.as_str())
+            && [
+                "entries",
+                "tasks",
+                "duties",
+                "items",
+                "legal_basis",
+                "recipients",
+                "reviewers",
+            ]
+            .contains(&k.as_str())
         {
             prev_was_array = true;
         }
@@ -177,10 +203,12 @@ fn schema_segs(segs: &[Seg]) -> Vec<Seg> {
 
 /// Sets one field of a TOML document, keeping comments and layout around it.
 pub fn set_in_document(text: &str, kind: Kind, field: &str, raw: &str) -> Result<String> {
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| StoreError::Field {
-        record: field.to_string(),
-        message: format!("the file does not parse: {}", e.message()),
-    })?;
+    let mut doc: DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| StoreError::Field {
+                record: field.to_string(),
+                message: format!("the file does not parse: {}", e.message()),
+            })?;
     let segs = parse_path(field);
     let Some(Seg::Key(last)) = segs.last().cloned() else {
         return Err(StoreError::Field {
@@ -350,7 +378,12 @@ impl Store {
 }
 
 /// `<verb> <kind> <id>: <summary>`, a body listing the fields changed, and a `Record:` trailer.
-pub fn commit_message(verb: &str, rr: &RecordRef, changes: &[FieldChange], repo_path: &str) -> String {
+pub fn commit_message(
+    verb: &str,
+    rr: &RecordRef,
+    changes: &[FieldChange],
+    repo_path: &str,
+) -> String {
     let summary = if verb == "create" {
         "new record".to_string()
     } else if changes.len() == 1 {
@@ -364,11 +397,8 @@ pub fn commit_message(verb: &str, rr: &RecordRef, changes: &[FieldChange], repo_
             joined
         }
     };
-    let subject = crate::model::fields::short(&format!(
-        "{verb} {} {}: {summary}",
-        rr.kind.as_str(),
-        rr.id
-    ));
+    let subject =
+        crate::model::fields::short(&format!("{verb} {} {}: {summary}", rr.kind.as_str(), rr.id));
     let mut msg = format!("{subject}\n\n");
     if verb == "create" {
         msg.push_str(&format!("Created {} {}.\n\n", rr.kind.as_str(), rr.id));
@@ -392,18 +422,25 @@ mod tests {
     #[test]
     fn one_field_one_line() {
         let out = set_in_document(A, Kind::Assignment, "due", "2025-12-15").unwrap();
-        let changed: Vec<(&str, &str)> = A
-            .lines()
-            .zip(out.lines())
-            .filter(|(a, b)| a != b)
-            .collect();
-        assert_eq!(changed, [("due = \"2025-11-30\"  # a comment", "due = \"2025-12-15\"  # a comment")]);
+        let changed: Vec<(&str, &str)> =
+            A.lines().zip(out.lines()).filter(|(a, b)| a != b).collect();
+        assert_eq!(
+            changed,
+            [(
+                "due = \"2025-11-30\"  # a comment",
+                "due = \"2025-12-15\"  # a comment"
+            )]
+        );
         assert_eq!(A.lines().count(), out.lines().count());
     }
 
     #[test]
     fn lists_split_on_commas() {
-        let out = set_in_document(A, Kind::Assignment, "coordinating", "so-y-te, so-tai-chinh").unwrap();
-        assert!(out.contains("coordinating = [\"so-y-te\", \"so-tai-chinh\"]"), "{out}");
+        let out =
+            set_in_document(A, Kind::Assignment, "coordinating", "so-y-te, so-tai-chinh").unwrap();
+        assert!(
+            out.contains("coordinating = [\"so-y-te\", \"so-tai-chinh\"]"),
+            "{out}"
+        );
     }
 }

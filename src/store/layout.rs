@@ -115,8 +115,14 @@ mod tests {
         assert_eq!(classify("kehoach.toml"), Some(Kind::Config));
         assert_eq!(classify("agencies/so-y-te.toml"), Some(Kind::Agency));
         assert_eq!(classify("plans/p/plan.toml"), Some(Kind::Plan));
-        assert_eq!(classify("plans/p/assignments/a01.toml"), Some(Kind::Assignment));
-        assert_eq!(classify("plans/p/reports/2025-h1/so-y-te.toml"), Some(Kind::Report));
+        assert_eq!(
+            classify("plans/p/assignments/a01.toml"),
+            Some(Kind::Assignment)
+        );
+        assert_eq!(
+            classify("plans/p/reports/2025-h1/so-y-te.toml"),
+            Some(Kind::Report)
+        );
         assert_eq!(classify("plans/p/notes.toml"), None);
         assert_eq!(classify("README.md"), None);
     }

@@ -44,7 +44,9 @@ fn walk(dir: &Path, rel: &str, depth: usize, out: &mut Vec<String>) -> Result<()
         } else {
             format!("{rel}/{name}")
         };
-        let ft = entry.file_type().map_err(|e| StoreError::io(entry.path(), e))?;
+        let ft = entry
+            .file_type()
+            .map_err(|e| StoreError::io(entry.path(), e))?;
         if ft.is_dir() {
             if depth < 4 {
                 walk(&entry.path(), &child, depth + 1, out)?;
@@ -84,10 +86,8 @@ fn read_text(root: &Path, rel: &str) -> std::result::Result<String, Diagnostic> 
     })?;
     String::from_utf8(bytes).map_err(|e| {
         let off = e.utf8_error().valid_up_to();
-        let (line, column) = super::parse::line_col(
-            std::str::from_utf8(&e.as_bytes()[..off]).unwrap_or(""),
-            off,
-        );
+        let (line, column) =
+            super::parse::line_col(std::str::from_utf8(&e.as_bytes()[..off]).unwrap_or(""), off);
         Diagnostic {
             path: rel.to_string(),
             line,
@@ -202,9 +202,8 @@ pub fn load_dir(root: &Path) -> Result<Loaded> {
 
 pub fn sort_diagnostics(d: &mut [Diagnostic]) {
     d.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.field, &a.message).cmp(&(
-            &b.path, b.line, b.column, &b.field, &b.message,
-        ))
+        (&a.path, a.line, a.column, &a.field, &a.message)
+            .cmp(&(&b.path, b.line, b.column, &b.field, &b.message))
     });
 }
 

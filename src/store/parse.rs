@@ -117,7 +117,9 @@ fn too_deep(text: &str) -> Option<usize> {
                 let triple = b.len() >= i + 3 && b[i + 1] == q && b[i + 2] == q;
                 if triple {
                     i += 3;
-                    while i < b.len() && !(b[i] == q && b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q)) {
+                    while i < b.len()
+                        && !(b[i] == q && b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q))
+                    {
                         if q == b'"' && b[i] == b'\\' {
                             i += 1;
                         }
@@ -203,7 +205,10 @@ pub fn locate(doc: &toml_edit::Document<&str>, segs: &[Seg]) -> Option<Range<usi
 }
 
 fn segs_after(segs: &[Seg], seg: &Seg) -> Vec<Seg> {
-    let pos = segs.iter().position(|s| std::ptr::eq(s, seg)).unwrap_or(segs.len());
+    let pos = segs
+        .iter()
+        .position(|s| std::ptr::eq(s, seg))
+        .unwrap_or(segs.len());
     segs[pos + 1..].to_vec()
 }
 
@@ -454,7 +459,8 @@ mod tests {
 
     #[test]
     fn locates_fields() {
-        let text = "id = \"a\"\n\n[[entries]]\nassignment = \"x\"\n\n[[entries]]\nassignment = \"y\"\n";
+        let text =
+            "id = \"a\"\n\n[[entries]]\nassignment = \"x\"\n\n[[entries]]\nassignment = \"y\"\n";
         let mut loc = Locator::new(text);
         assert_eq!(loc.at("id"), (1, 1));
         assert_eq!(loc.at("entries[1].assignment"), (7, 1));

@@ -1,0 +1,3 @@
+//! Benchmark (in progress).
+
+fn main() {}
