@@ -1,5 +1,6 @@
 //! `kehoach demo [DIR]`: a fresh repository made from the sample plan, with some history.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::output::CliError;
@@ -36,6 +37,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
     println!("  kehoach show a01");
     println!("  kehoach set a04 status done");
     println!("  git log --format='%an %s%n%b'");
-    let _ = args.no_open;
-    Ok(())
+    if args.no_open || !std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    super::tui::run(store.root(), super::tui::Args::default())
 }

@@ -8,6 +8,7 @@ mod output;
 mod rates;
 mod set;
 mod show;
+mod tui;
 mod validate;
 
 use std::path::PathBuf;
@@ -52,6 +53,8 @@ pub enum Command {
     Init(init::Args),
     /// Make a demo repository from the sample plan and open it.
     Demo(demo::Args),
+    /// Open the terminal UI (the default when no command is given).
+    Tui(tui::Args),
 }
 
 /// Runs a parsed command line; the caller maps the error to an exit code.
@@ -65,9 +68,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Set(a)) => set::run(&dir, a),
         Some(Command::Init(a)) => init::run(a),
         Some(Command::Demo(a)) => demo::run(a),
-        None => Err(CliError::new("no command given").with_hint(
-            "run `kehoach --help` for the commands, or `kehoach demo` to try the sample plan",
-        )),
+        Some(Command::Tui(a)) => tui::run(&dir, a),
+        None => tui::run(&dir, tui::Args::default()),
     }
 }
 

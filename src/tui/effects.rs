@@ -1,0 +1,378 @@
+//! The one module that performs effects: reads and writes through the store, runs the editor,
+//! talks to the terminal host. Results come back as messages for `update`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::Duration;
+
+use rayon::prelude::*;
+
+use super::app::{Detail, Effect, Msg, Origin, label_of};
+use super::tree::Index;
+use crate::model::fields::diff;
+use crate::model::text::to_nfc;
+use crate::store::layout::{self, Kind};
+use crate::store::{Change, RecordRef, Store, StoreError};
+
+/// What the terminal (or a test) does for effects that need it.
+pub trait Host {
+    /// Gives the terminal to a child process (the editor) while `f` runs.
+    fn release(&mut self, f: &mut dyn FnMut());
+    /// Writes an escape sequence straight to the terminal (OSC 52).
+    fn write_raw(&mut self, seq: &str);
+    /// Stops the process (Ctrl-Z) until the shell resumes it.
+    fn suspend(&mut self);
+}
+
+/// Performs effects against one data repository.
+pub struct Runtime {
+    pub store: Store,
+    root: PathBuf,
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+    /// Background jobs not yet answered.
+    pending: usize,
+    /// The editor command; `$VISUAL`, `$EDITOR`, else `vi`.
+    pub editor: String,
+}
+
+impl Runtime {
+    pub fn new(store: Store) -> Runtime {
+        let (tx, rx) = channel();
+        let editor = std::env::var("VISUAL")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| {
+                std::env::var("EDITOR")
+                    .ok()
+                    .filter(|s| !s.trim().is_empty())
+            })
+            .unwrap_or_else(|| "vi".into());
+        Runtime {
+            root: store.root().to_path_buf(),
+            store,
+            tx,
+            rx,
+            pending: 0,
+            editor,
+        }
+    }
+
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// A finished background job, waiting at most `timeout`.
+    pub fn recv(&mut self, timeout: Duration) -> Option<Msg> {
+        let m = if timeout.is_zero() {
+            self.rx.try_recv().ok()
+        } else {
+            self.rx.recv_timeout(timeout).ok()
+        };
+        if m.is_some() {
+            self.pending = self.pending.saturating_sub(1);
+        }
+        m
+    }
+
+    fn spawn(&mut self, f: impl FnOnce() -> Msg + Send + 'static) {
+        let tx = self.tx.clone();
+        self.pending += 1;
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+    }
+
+    /// Performs one effect; quick results come back at once, slow ones later through `recv`.
+    pub fn perform(&mut self, effect: Effect, host: &mut dyn Host) -> Vec<Msg> {
+        match effect {
+            Effect::Scan => match crate::store::load::scan(&self.root) {
+                Ok(paths) => vec![Msg::Indexed(Index::from_paths(&paths))],
+                Err(e) => vec![Msg::Failed(e.to_string())],
+            },
+            Effect::LoadLabels => {
+                let root = self.root.clone();
+                self.spawn(move || Msg::Labels(load_labels(&root)));
+                vec![]
+            }
+            Effect::LoadStatus => {
+                let root = self.root.clone();
+                self.spawn(move || match Store::open(&root).and_then(|s| s.status()) {
+                    Ok(s) => Msg::Status(s),
+                    Err(e) => Msg::Failed(e.to_string()),
+                });
+                vec![]
+            }
+            Effect::LoadRecord { path } => vec![Msg::Record(self.load_record(&path))],
+            Effect::PrepareSave {
+                origin,
+                rr,
+                old,
+                new,
+            } => vec![self.prepare(origin, rr, old, new)],
+            Effect::Commit {
+                rr,
+                old,
+                new,
+                message,
+            } => vec![self.commit(rr, old, new, message)],
+            Effect::OpenEditor {
+                rr,
+                old,
+                text,
+                problems,
+            } => vec![self.edit(host, rr, old, text, problems)],
+            Effect::Copy(text) => {
+                host.write_raw(&osc52(&text));
+                vec![]
+            }
+            Effect::Suspend => {
+                host.suspend();
+                vec![Msg::Resize(0, 0)]
+            }
+            Effect::Quit => vec![],
+            Effect::Search { .. }
+            | Effect::LoadHistory { .. }
+            | Effect::LoadCommitDiff { .. }
+            | Effect::LoadBlame { .. }
+            | Effect::LoadAsOf { .. }
+            | Effect::LoadReviews
+            | Effect::LoadDashboard => vec![Msg::Failed(not_available())],
+        }
+    }
+
+    fn record_ref(&self, path: &str) -> Result<RecordRef, String> {
+        let kind = layout::classify(path).ok_or_else(|| format!("{path}: not a record"))?;
+        Ok(RecordRef {
+            kind,
+            id: layout::id_of(kind, path),
+            path: path.to_string(),
+        })
+    }
+
+    fn load_record(&self, path: &str) -> Result<Detail, String> {
+        let rr = self.record_ref(path)?;
+        let text = self.store.read(path).map_err(|e| e.to_string())?;
+        Ok(Detail::parse(rr, text, None))
+    }
+
+    fn prepare(&self, origin: Origin, rr: RecordRef, old: String, new: String) -> Msg {
+        let new = to_nfc(&new).into_owned();
+        match self.store.check_text(rr.kind, &rr.path, &new) {
+            Ok(_) => {
+                let old_t: toml::Table = toml::from_str(&old).unwrap_or_default();
+                let new_t: toml::Table = toml::from_str(&new).unwrap_or_default();
+                let changes = diff(&old_t, &new_t);
+                if changes.is_empty() {
+                    return Msg::NoChange;
+                }
+                let message = crate::store::edit::commit_message(
+                    "update",
+                    &rr,
+                    &changes,
+                    &self.store.repo_path(&rr.path),
+                );
+                Msg::SaveReady {
+                    origin,
+                    rr,
+                    old,
+                    new,
+                    changes,
+                    message,
+                }
+            }
+            Err(StoreError::Invalid(diags)) => Msg::SaveInvalid {
+                origin,
+                rr,
+                old,
+                new,
+                problems: diags
+                    .into_iter()
+                    .map(|d| {
+                        (
+                            d.field.clone(),
+                            format!("{}:{}: {}", d.line, d.column, d.message),
+                        )
+                    })
+                    .collect(),
+            },
+            Err(e) => Msg::Failed(e.to_string()),
+        }
+    }
+
+    fn commit(&self, rr: RecordRef, old: String, new: String, message: String) -> Msg {
+        // Refuse to overwrite a change made on disk since the edit began.
+        match self.store.read(&rr.path) {
+            Ok(now) if now != old => {
+                return Msg::Failed(format!(
+                    "{} changed on disk since you opened it; nothing was written (your edit is kept: Esc, then reopen)",
+                    rr.path
+                ));
+            }
+            Err(e) => return Msg::Failed(e.to_string()),
+            _ => {}
+        }
+        match self.store.commit(
+            &[Change {
+                path: rr.path.clone(),
+                content: Some(new),
+            }],
+            &message,
+        ) {
+            Ok(info) => Msg::Committed {
+                rr,
+                commit: info.commit,
+                subject: message.lines().next().unwrap_or("").to_string(),
+            },
+            Err(e) => Msg::Failed(match e.hint() {
+                Some(h) => format!("{e} ({h})"),
+                None => e.to_string(),
+            }),
+        }
+    }
+
+    fn edit(
+        &self,
+        host: &mut dyn Host,
+        rr: RecordRef,
+        old: String,
+        text: String,
+        problems: Vec<String>,
+    ) -> Msg {
+        let dir = match tempfile::Builder::new().prefix("kehoach-edit-").tempdir() {
+            Ok(d) => d,
+            Err(e) => return Msg::Failed(format!("cannot make a temporary folder: {e}")),
+        };
+        let file = dir.path().join(format!("{}.toml", rr.id.replace('/', "-")));
+        let mut content = String::new();
+        for p in &problems {
+            content.push_str(&format!("{EDITOR_NOTE}{}\n", p.replace('\n', " ")));
+        }
+        if !problems.is_empty() {
+            content.push_str(&format!(
+                "{EDITOR_NOTE}fix the problems above; these lines are removed when you save\n"
+            ));
+        }
+        content.push_str(&text);
+        if let Err(e) = std::fs::write(&file, &content) {
+            return Msg::Failed(format!("{}: {e}", file.display()));
+        }
+        let mut status: Result<std::process::ExitStatus, String> = Err(String::new());
+        let editor = self.editor.clone();
+        host.release(&mut || {
+            status = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("{editor} \"$1\""))
+                .arg("sh")
+                .arg(&file)
+                .status()
+                .map_err(|e| e.to_string());
+        });
+        match status {
+            Ok(s) if s.success() => {}
+            Ok(s) => {
+                return Msg::Failed(format!("{editor} exited with {s}; nothing was written"));
+            }
+            Err(e) => return Msg::Failed(format!("cannot run {editor}: {e}")),
+        }
+        let edited = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => return Msg::Failed(format!("{}: {e}", file.display())),
+        };
+        let edited = strip_notes(&edited);
+        if edited == old {
+            return Msg::NoChange;
+        }
+        Msg::EditorDone {
+            rr,
+            old,
+            text: edited,
+        }
+    }
+}
+
+const EDITOR_NOTE: &str = "# kehoach: ";
+
+/// Removes the problem notes put at the top of the file for the editor.
+fn strip_notes(text: &str) -> String {
+    let mut rest = text;
+    while rest.starts_with(EDITOR_NOTE) {
+        rest = rest.split_once('\n').map(|(_, r)| r).unwrap_or("");
+    }
+    rest.to_string()
+}
+
+pub fn not_available() -> String {
+    "not available in this build".into()
+}
+
+/// The title (or name) of every record, read in parallel.
+pub fn load_labels(root: &std::path::Path) -> HashMap<String, String> {
+    let paths = crate::store::load::scan(root).unwrap_or_default();
+    paths
+        .into_par_iter()
+        .filter_map(|p| {
+            let kind = layout::classify(&p)?;
+            if kind == Kind::Config {
+                return None;
+            }
+            let text = std::fs::read_to_string(root.join(&p)).ok()?;
+            let t: toml::Table = toml::from_str(&text).ok()?;
+            Some((p, label_of(kind, &t)))
+        })
+        .collect()
+}
+
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard.
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(T[(n >> 18) as usize & 63] as char);
+        out.push(T[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc52_encodes_base64() {
+        assert_eq!(base64(b"a01"), "YTAx");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(osc52("Sở"), "\x1b]52;c;U+G7nw==\x07");
+        assert_eq!(base64("Sở".as_bytes()), "U+G7nw==");
+    }
+
+    #[test]
+    fn notes_are_stripped() {
+        assert_eq!(
+            strip_notes("# kehoach: x\n# kehoach: y\nid = 1\n"),
+            "id = 1\n"
+        );
+        assert_eq!(strip_notes("# other\nid = 1\n"), "# other\nid = 1\n");
+    }
+}
