@@ -1046,17 +1046,36 @@ fn form_key(st: &mut State, k: KeyPress, action: Option<Action>) -> Vec<Effect> 
         };
         return vec![];
     }
-    let mut kk = k;
+    f.fields[i].input.input(to_input(k));
     if let Code::Char(c) = k.code
-        && !k.ctrl
-        && !k.alt
+        && unicode_normalization::char::is_combining_mark(c)
     {
-        // Typed text is stored in NFC; combining marks join the letter before them on save.
-        kk.code = Code::Char(c);
+        // Decomposed input (a letter, then its marks) is composed as it is typed.
+        compose(&mut f.fields[i].input);
     }
-    f.fields[i].input.input(to_input(kk));
     f.check(i, &|a| ix.has_agency(a), lang);
     vec![]
+}
+
+/// Puts a text area's lines in NFC, keeping the cursor after the same text.
+pub fn compose(ta: &mut TextArea<'static>) {
+    let ratatui_textarea::DataCursor(row, col) = ta.cursor();
+    let lines: Vec<String> = ta.lines().iter().map(|l| l.nfc().collect()).collect();
+    let new_col = ta.lines()[row]
+        .chars()
+        .take(col)
+        .collect::<String>()
+        .nfc()
+        .count();
+    let style = ta.cursor_line_style();
+    let wrap = ta.wrap_mode();
+    *ta = TextArea::new(lines);
+    ta.set_cursor_line_style(style);
+    ta.set_wrap_mode(wrap);
+    ta.move_cursor(ratatui_textarea::CursorMove::Jump(
+        u16::try_from(row).unwrap_or(u16::MAX),
+        u16::try_from(new_col).unwrap_or(u16::MAX),
+    ));
 }
 
 fn open_picker(st: &mut State) {
@@ -1306,6 +1325,11 @@ fn search_key(st: &mut State, k: KeyPress, action: Option<Action>) -> Vec<Effect
                 return vec![];
             }
             if s.input.input(to_input(k)) {
+                if let Code::Char(c) = k.code
+                    && unicode_normalization::char::is_combining_mark(c)
+                {
+                    compose(&mut s.input);
+                }
                 search_effects(st)
             } else {
                 vec![]

@@ -82,6 +82,42 @@ fn safe_lines(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// Word-wraps one line of text to `width` columns (measured with unicode-width), breaking
+/// words longer than a line.
+pub fn wrap(line: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut cur_w = 0;
+    for word in line.split_inclusive(' ') {
+        let ww = word.trim_end().width();
+        if cur_w + ww > width && !cur.is_empty() {
+            out.push(cur.trim_end().to_string());
+            cur.clear();
+            cur_w = 0;
+        }
+        if ww > width {
+            for c in word.chars() {
+                let cw = c.width().unwrap_or(0);
+                if cur_w + cw > width {
+                    out.push(std::mem::take(&mut cur));
+                    cur_w = 0;
+                }
+                cur.push(c);
+                cur_w += cw;
+            }
+        } else {
+            cur.push_str(word);
+            cur_w += word.width();
+        }
+    }
+    if !cur.is_empty() || out.is_empty() {
+        out.push(cur.trim_end().to_string());
+    }
+    out
+}
+
 /// Draws the whole app.
 pub fn draw(f: &mut Frame, st: &State) {
     let theme = Theme { color: st.color };
@@ -147,7 +183,16 @@ fn status_bar(f: &mut Frame, st: &State, area: Rect, theme: &Theme) {
     match &st.message {
         Some(m) if m.error => spans.push(Span::styled(safe(&m.text), theme.error())),
         Some(m) => spans.push(Span::styled(safe(&m.text), theme.ok())),
-        None => spans.push(Span::styled(st.t(S::HelpHint), theme.dim())),
+        None => {
+            let keys = st
+                .keymap
+                .keys_of(super::keys::Context::Browse, super::keys::Action::Help);
+            let hint = match keys.first() {
+                Some(k) => format!("{k}: {}", st.t(S::ActHelp)),
+                None => st.t(S::HelpHint).to_string(),
+            };
+            spans.push(Span::styled(hint, theme.dim()));
+        }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -303,10 +348,13 @@ fn detail(f: &mut Frame, st: &State, area: Rect, theme: &Theme) {
             Some(l) if st.lang == super::Lang::Vi => format!("{l} ({})", safe(field)),
             _ => safe(field),
         };
-        if value.contains('\n') || value.width() + name.width() + 2 > usize::from(area.width) {
+        if value.contains('\n') || value.width() + name.width() + 4 > usize::from(area.width) {
             lines.push(Line::styled(name, theme.label()));
+            let w = usize::from(area.width.saturating_sub(4));
             for l in safe_lines(value) {
-                lines.push(Line::raw(format!("  {l}")));
+                for part in wrap(&l, w) {
+                    lines.push(Line::raw(format!("  {part}")));
+                }
             }
         } else {
             let v = if value.is_empty() {
@@ -335,6 +383,7 @@ fn input_lines(
     ta: &ratatui_textarea::TextArea<'static>,
     focused: bool,
     height: usize,
+    width: usize,
 ) -> Vec<Line<'static>> {
     let ratatui_textarea::DataCursor(row, col) = ta.cursor();
     let all = ta.lines();
@@ -351,7 +400,11 @@ fn input_lines(
         .map(|(i, l)| {
             if focused && i == row {
                 let chars: Vec<char> = l.chars().collect();
-                let before: String = chars[..col.min(chars.len())].iter().collect();
+                let mut before: String = chars[..col.min(chars.len())].iter().collect();
+                // Keep the cursor on screen: drop what scrolled off to the left.
+                while width > 1 && safe(&before).width() + 1 > width {
+                    before.remove(0);
+                }
                 let at: String = chars.get(col).map(|c| c.to_string()).unwrap_or(" ".into());
                 let after: String = chars.iter().skip(col + 1).collect();
                 Line::from(vec![
@@ -459,9 +512,18 @@ fn draw_form(f: &mut Frame, st: &State, form: &Form, area: Rect, theme: &Theme) 
         if h == 0 {
             break;
         }
-        let lines = input_lines(&field.input, focused, usize::from(h));
         let r = Rect::new(inner.x + 4, y, inner.width.saturating_sub(4), h);
-        f.render_widget(Paragraph::new(lines), r);
+        let wide = if field.kind == FieldKind::Multi {
+            usize::MAX
+        } else {
+            usize::from(r.width)
+        };
+        let lines = input_lines(&field.input, focused, usize::from(h), wide);
+        let mut p = Paragraph::new(lines);
+        if field.kind == FieldKind::Multi {
+            p = p.wrap(Wrap { trim: false });
+        }
+        f.render_widget(p, r);
         y += h;
     }
     if let Some(p) = &form.picker {
@@ -542,7 +604,12 @@ fn confirm(f: &mut Frame, st: &State, c: &Confirm, area: Rect, theme: &Theme) {
         .border_style(theme.dim());
     let minner = mblock.inner(bottom);
     f.render_widget(mblock, bottom);
-    let lines = input_lines(&c.message, true, usize::from(minner.height));
+    let lines = input_lines(
+        &c.message,
+        true,
+        usize::from(minner.height),
+        usize::from(minner.width),
+    );
     f.render_widget(Paragraph::new(lines), minner);
 }
 
@@ -606,9 +673,14 @@ fn search(f: &mut Frame, st: &State, s: &SearchState, area: Rect, theme: &Theme)
     .areas(inner);
     let mut line = vec![Span::styled("/ ", theme.label())];
     line.extend(
-        input_lines(&s.input, true, 1)
-            .into_iter()
-            .flat_map(|l| l.spans),
+        input_lines(
+            &s.input,
+            true,
+            1,
+            usize::from(input.width.saturating_sub(2)),
+        )
+        .into_iter()
+        .flat_map(|l| l.spans),
     );
     f.render_widget(Paragraph::new(Line::from(line)), input);
     let query = s.input.lines().join(" ");
@@ -738,7 +810,32 @@ fn help(f: &mut Frame, st: &State, scroll: u16, area: Rect, theme: &Theme) {
             ])
         })
         .collect();
-    let w = area.width.min(72);
+    let avail = area.height.saturating_sub(3);
+    let lines = if lines.len() as u16 > avail && area.width >= 70 {
+        // Two columns when one does not fit.
+        let half = lines.len().div_ceil(2);
+        let colw = usize::from(area.width.min(120) - 2) / 2;
+        let (a, b) = lines.split_at(half);
+        a.iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut spans = l.spans.clone();
+                let used: usize = spans.iter().map(|s| s.content.width()).sum();
+                spans.push(Span::raw(" ".repeat(colw.saturating_sub(used))));
+                if let Some(r) = b.get(i) {
+                    spans.extend(r.spans.clone());
+                }
+                Line::from(spans)
+            })
+            .collect()
+    } else {
+        lines
+    };
+    let w = if lines.len() < entries.len() {
+        area.width.min(120)
+    } else {
+        area.width.min(72)
+    };
     let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(1));
     let r = Rect::new(
         area.x + (area.width - w) / 2,

@@ -1,1 +1,467 @@
-//! Tests of this area.
+//! The terminal UI: screens snapshotted through the real app on ratatui's TestBackend, driven by
+//! keys; and end-to-end runs of the binary in a real terminal under tmux.
+
+use std::path::Path;
+use std::process::Command as StdCommand;
+use std::time::{Duration, Instant};
+
+use kehoach::tui::app::Screen;
+use kehoach::tui::{Harness, Lang, Options, Settings};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::common::{SAMPLE_PLAN, TestRepo, hermetic, sample_assignment};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn open(repo: &TestRepo, lang: Lang, w: u16, h: u16) -> Harness {
+    Harness::open(&repo.path(), lang, w, h).expect("the demo repository opens")
+}
+
+/// Keys that select the first assignment (a-3a-bac-binh) from the start.
+const FIRST_ASSIGNMENT: &str = "j j";
+
+fn snap(name: &str, repo: &TestRepo, lang: Lang, keys: &str) {
+    for (w, h) in SIZES {
+        let mut ui = open(repo, lang, w, h);
+        ui.keys(keys);
+        let screen = ui.screen();
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn screens_at_80x24_and_120x40() {
+    let repo = TestRepo::demo();
+    snap("browse_start", &repo, Lang::En, "");
+    snap("browse_assignment", &repo, Lang::En, FIRST_ASSIGNMENT);
+    snap("browse_assignment_vi", &repo, Lang::Vi, FIRST_ASSIGNMENT);
+    // Collapse assignments, open the reports of 2025-h1 and select the first.
+    snap("browse_report", &repo, Lang::En, "j h j l j l j");
+    snap("browse_agency", &repo, Lang::En, "G l j");
+    snap("detail_focus_scrolled", &repo, Lang::En, "j j tab j j j");
+    snap("help_browse", &repo, Lang::En, "?");
+    snap("help_browse_vi", &repo, Lang::Vi, "?");
+    snap("form_assignment", &repo, Lang::En, "j j e");
+    snap("form_assignment_vi", &repo, Lang::Vi, "j j e");
+    snap("form_due_error", &repo, Lang::En, "j j e tab tab \"x\"");
+    snap(
+        "form_picker_lead",
+        &repo,
+        Lang::En,
+        "j j e tab tab tab f2 \"y te\"",
+    );
+    snap("form_help", &repo, Lang::En, "j j e f1");
+    snap(
+        "form_confirm",
+        &repo,
+        Lang::En,
+        "j j e tab tab end bs bs bs bs bs bs bs bs bs bs bs bs \"2026-03-31\" ctrl-s",
+    );
+    snap("form_discard_question", &repo, Lang::En, "j j e \"!\" esc");
+    snap("search_typed", &repo, Lang::En, "/ \"du toan\"");
+    snap(
+        "search_filtered",
+        &repo,
+        Lang::En,
+        "/ \"so y te\" tab tab tab tab",
+    );
+    snap("history", &repo, Lang::En, "j j L");
+}
+
+#[test]
+fn search_enter_jumps_to_the_record() {
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::En, 80, 24);
+    ui.keys("/ \"phan thiet\"");
+    let Some(Screen::Search(s)) = ui.state().stack.last() else {
+        panic!("search is open");
+    };
+    assert!(!s.hits.is_empty(), "finds records about Phan Thiết");
+    let first = s.hits[0].path.clone();
+    ui.keys("enter");
+    assert!(ui.state().stack.is_empty());
+    assert_eq!(ui.state().detail.as_ref().unwrap().rr.path, first);
+}
+
+#[test]
+fn form_save_commits_the_field_and_keeps_vietnamese_in_nfc() {
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::En, 80, 24);
+    // Title: append decomposed (NFD) Vietnamese, as some input methods send it.
+    let nfd: String = " – thử nghiệm".nfd().collect();
+    ui.keys(FIRST_ASSIGNMENT).keys("e end").type_text(&nfd);
+    ui.keys("tab tab end bs bs bs bs bs bs bs bs bs bs bs bs \"2026-03-31\"");
+    ui.keys("ctrl-s");
+    assert!(ui.screen().contains("due: yearly:07-20 → 2026-03-31"));
+    ui.keys("ctrl-s");
+    let screen = ui.screen();
+    assert!(screen.contains("Committed"), "{screen}");
+    let text = repo.read(&sample_assignment("a-3a-bac-binh"));
+    assert!(text.contains("due = \"2026-03-31\""), "{text}");
+    let nfc: String = " – thử nghiệm".nfc().collect();
+    assert!(text.contains(&nfc), "saved in NFC: {text}");
+    let log = repo.git(&["log", "-1", "--format=%B"]);
+    assert!(log.contains("due: yearly:07-20 → 2026-03-31"), "{log}");
+    assert!(
+        log.contains(&format!(
+            "Record: plans/{SAMPLE_PLAN}/assignments/a-3a-bac-binh.toml"
+        )),
+        "{log}"
+    );
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn form_shows_field_errors_and_refuses_to_save_them() {
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::En, 80, 24);
+    let before = repo.git(&["rev-parse", "HEAD"]);
+    ui.keys("j j e tab tab \"zz\" ctrl-s");
+    let screen = ui.screen();
+    assert!(screen.contains("is not a due date"), "{screen}");
+    assert!(matches!(ui.state().stack.last(), Some(Screen::Form(_))));
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), before);
+    // Leaving asks first; "n" keeps the edits.
+    ui.keys("esc n");
+    assert!(matches!(ui.state().stack.last(), Some(Screen::Form(_))));
+    ui.keys("esc y");
+    assert!(ui.state().stack.is_empty());
+}
+
+#[test]
+fn external_editor_errors_keep_the_text_and_reopen() {
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::En, 80, 24);
+    let before = repo.git(&["rev-parse", "HEAD"]);
+    // An "editor" that writes a bad due date.
+    ui.app.runtime.editor = "sed -i 's/^due = .*/due = \"someday\"/'".into();
+    ui.keys("j j E");
+    let screen = ui.screen();
+    assert!(screen.contains("nothing was written"), "{screen}");
+    assert!(screen.contains("due"), "{screen}");
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), before);
+    // Reopening shows the problem in the file and gets the text as it was left.
+    let seen = repo.tmp.path().join("seen.toml");
+    ui.app.runtime.editor = format!(
+        "cp \"$1\" {} && sed -i 's/^due = .*/due = \"2026-02-01\"/'",
+        seen.display()
+    );
+    ui.keys("r");
+    let shown = std::fs::read_to_string(&seen).unwrap();
+    assert!(shown.starts_with("# kehoach: "), "{shown}");
+    assert!(shown.contains("due = \"someday\""), "{shown}");
+    assert!(ui.screen().contains("due: yearly:07-20 → 2026-02-01"));
+    ui.keys("ctrl-s");
+    let text = repo.read(&sample_assignment("a-3a-bac-binh"));
+    assert!(text.contains("due = \"2026-02-01\""));
+    assert!(!text.contains("# kehoach:"), "notes are not saved: {text}");
+}
+
+#[test]
+fn control_characters_and_bidi_overrides_are_shown_escaped() {
+    let repo = TestRepo::demo();
+    let rel = sample_assignment("a-3a-bac-binh");
+    let text = repo.read(&rel).replace(
+        "title = \"Lập dự toán",
+        "title = \"X\\u001b[2JY\\u202EZ Lập dự toán",
+    );
+    repo.write(&rel, &text);
+    let mut ui = open(&repo, Lang::En, 120, 40);
+    ui.keys(FIRST_ASSIGNMENT);
+    let screen = ui.screen();
+    assert!(screen.contains("X\\x1b[2JY<U+202E>Z"), "{screen}");
+    for cell in ui.buffer().content.iter() {
+        assert!(
+            !cell
+                .symbol()
+                .chars()
+                .any(kehoach::model::text::is_unsafe_char),
+            "raw control character on screen"
+        );
+    }
+    // The status bar counts the uncommitted record.
+    assert!(screen.contains("●1 uncommitted"), "{screen}");
+}
+
+#[test]
+fn copy_sends_osc52_and_resize_redraws() {
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::En, 80, 24);
+    ui.keys("j j y");
+    assert_eq!(ui.host.written, ["\x1b]52;c;YS0zYS1iYWMtYmluaA==\x07"]);
+    ui.resize(120, 40);
+    let screen = ui.screen();
+    assert_eq!(screen.lines().count(), 40);
+    assert!(screen.contains("Copied: a-3a-bac-binh"));
+}
+
+#[test]
+fn config_file_rebinds_keys_and_sets_the_language() {
+    let repo = TestRepo::demo();
+    let cfg = repo.tmp.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        "lang = \"vi\"\n[keys.browse]\nquit = \"Q\"\nhelp = \"f1\"\n",
+    )
+    .unwrap();
+    let settings = Settings::load(&Options {
+        dir: repo.path(),
+        config: Some(cfg.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(settings.lang, Lang::Vi);
+    let store = kehoach::store::Store::open(&repo.path()).unwrap();
+    let mut ui = Harness::with_settings(store, settings, 80, 24).unwrap();
+    ui.keys("f1");
+    let screen = ui.screen();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains(" Q ") && l.contains("thoát")),
+        "{screen}"
+    );
+    ui.keys("esc q");
+    assert!(!ui.state().quit, "q is no longer bound");
+    ui.keys("Q");
+    assert!(ui.state().quit);
+    // A bad config is an error that names the file.
+    std::fs::write(&cfg, "[keys.browse]\nfly = \"x\"\n").unwrap();
+    let err = Settings::load(&Options {
+        dir: repo.path(),
+        config: Some(cfg.clone()),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("config.toml"), "{err}");
+}
+
+#[test]
+fn plain_mode_prints_screens_for_screen_readers() {
+    let repo = TestRepo::demo();
+    let out = repo
+        .cmd()
+        .args(["tui", "--plain"])
+        .write_stdin("j j\nq\n")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\x1b'), "no escape sequences in plain mode");
+    assert!(text.contains("assignment a-3a-bac-binh"), "{text}");
+    assert!(text.contains("Lập dự toán ngân sách"), "{text}");
+}
+
+// ---------------------------------------------------------------- end to end, under tmux
+
+struct Tmux {
+    socket: String,
+    home: std::path::PathBuf,
+}
+
+impl Tmux {
+    /// Starts `kehoach ARGS` in a detached tmux session of the given size.
+    fn start(repo: &TestRepo, name: &str, args: &[&str]) -> Tmux {
+        let socket = format!("kehoach-{name}-{}", std::process::id());
+        let t = Tmux {
+            socket,
+            home: repo.home(),
+        };
+        let bin = assert_cmd::cargo::cargo_bin!("kehoach");
+        let mut cmdline = format!("'{}'", bin.display());
+        for a in args {
+            cmdline.push_str(&format!(" '{a}'"));
+        }
+        let out = t
+            .cmd()
+            .args(["new-session", "-d", "-x", "80", "-y", "24", "-c"])
+            .arg(repo.path())
+            .arg(cmdline)
+            .output()
+            .expect("tmux runs");
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    }
+
+    fn cmd(&self) -> StdCommand {
+        let mut c = StdCommand::new("tmux");
+        hermetic(&mut c, &self.home);
+        c.env("LC_ALL", "C.UTF-8")
+            .env("TERM", "xterm")
+            .env_remove("TMUX")
+            .args(["-L", &self.socket, "-f", "/dev/null"]);
+        c
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let ok = self.cmd().arg("send-keys").args(keys).status().unwrap();
+        assert!(ok.success());
+    }
+
+    fn literal(&self, text: &str) {
+        let ok = self.cmd().args(["send-keys", "-l", text]).status().unwrap();
+        assert!(ok.success());
+    }
+
+    fn capture(&self) -> String {
+        let out = self.cmd().args(["capture-pane", "-p"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls the screen until it shows `text`; fails after a generous timeout.
+    fn wait_for(&self, text: &str) -> String {
+        let end = Instant::now() + Duration::from_secs(60);
+        loop {
+            let s = self.capture();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                Instant::now() < end,
+                "timed out waiting for {text:?}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").output();
+    }
+}
+
+fn wait_until(what: &str, f: impl Fn() -> bool) {
+    let end = Instant::now() + Duration::from_secs(60);
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn head(repo: &Path, home: &Path) -> String {
+    let mut c = StdCommand::new("git");
+    hermetic(&mut c, home);
+    let out = c
+        .current_dir(repo)
+        .args(["log", "-1", "--format=%B"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn tmux_change_a_due_date_and_save() {
+    let repo = TestRepo::demo();
+    let tm = Tmux::start(&repo, "due", &["tui"]);
+    tm.wait_for("Records (");
+    tm.keys(&["j", "j"]);
+    tm.wait_for("assignment a-3a-bac-binh");
+    tm.keys(&["e"]);
+    tm.wait_for("Edit assignment a-3a-bac-binh");
+    tm.keys(&["Tab", "Tab", "End"]);
+    for _ in 0..12 {
+        tm.keys(&["BSpace"]);
+    }
+    tm.literal("2026-03-31");
+    tm.wait_for("2026-03-31");
+    tm.keys(&["C-s"]);
+    tm.wait_for("Confirm save");
+    tm.keys(&["C-s"]);
+    tm.wait_for("Committed");
+    let log = head(&repo.path(), &repo.home());
+    assert!(log.contains("due: yearly:07-20 → 2026-03-31"), "{log}");
+    assert!(log.contains("assignments/a-3a-bac-binh.toml"), "{log}");
+}
+
+#[test]
+fn tmux_vietnamese_typed_is_saved_in_nfc() {
+    let repo = TestRepo::demo();
+    let tm = Tmux::start(&repo, "vi", &["tui", "--lang", "vi"]);
+    tm.wait_for("Hồ sơ (");
+    tm.keys(&["j", "j"]);
+    tm.wait_for("assignment a-3a-bac-binh");
+    tm.keys(&["e"]);
+    tm.wait_for("Tiêu đề (title)");
+    tm.keys(&["End"]);
+    // Precomposed and decomposed input both arrive as UTF-8 key events.
+    tm.literal(" – Trẻ em");
+    let nfd: String = " được bảo vệ".nfd().collect();
+    tm.literal(&nfd);
+    tm.wait_for("bảo");
+    tm.keys(&["C-s"]);
+    tm.wait_for("Xác nhận lưu");
+    tm.keys(&["C-s"]);
+    tm.wait_for("Đã commit");
+    let text = repo.read(&sample_assignment("a-3a-bac-binh"));
+    let want: String = "huyện Bắc Bình – Trẻ em được bảo vệ".nfc().collect();
+    assert!(text.contains(&want), "{text}");
+    assert!(kehoach::model::text::is_nfc(&text));
+}
+
+#[test]
+fn tmux_escapes_control_characters_in_data() {
+    let repo = TestRepo::demo();
+    let rel = sample_assignment("a-3a-bac-binh");
+    let text = repo.read(&rel).replace(
+        "title = \"Lập dự toán",
+        "title = \"X\\u001b[2JY\\u202EZ Lập dự toán",
+    );
+    repo.write(&rel, &text);
+    let tm = Tmux::start(&repo, "esc", &["tui"]);
+    tm.wait_for("Records (");
+    tm.keys(&["j", "j"]);
+    let screen = tm.wait_for("X\\x1b[2JY<U+202E>Z");
+    assert!(
+        screen.contains("Records ("),
+        "the screen was not cleared: {screen}"
+    );
+    tm.keys(&["q"]);
+    let t = &tm;
+    wait_until("the app to quit", || {
+        !t.cmd()
+            .args(["has-session"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    });
+}
+
+#[test]
+fn tmux_demo_opens_on_the_seed_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("home")).unwrap();
+    let home = tmp.path().join("home");
+    let socket = format!("kehoach-demo-{}", std::process::id());
+    let tm = Tmux {
+        socket,
+        home: home.clone(),
+    };
+    let bin = assert_cmd::cargo::cargo_bin!("kehoach");
+    let out = tm
+        .cmd()
+        .args(["new-session", "-d", "-x", "80", "-y", "24", "-c"])
+        .arg(tmp.path())
+        .arg(format!("'{}' demo demo-repo", bin.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    tm.wait_for("kh-27-qd-ttg-binh-thuan");
+    tm.wait_for("Assignments (36)");
+    tm.keys(&["/"]);
+    tm.literal("tre em");
+    tm.wait_for("results");
+    // tmux sends Escape alone; wait for it before the next keys (else it reads as Alt).
+    tm.keys(&["Escape"]);
+    tm.wait_for("Records (");
+    tm.keys(&["j", "j", "L"]);
+    tm.wait_for("History");
+}
