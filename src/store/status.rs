@@ -70,3 +70,23 @@ impl Store {
         Ok(st)
     }
 }
+
+impl Store {
+    /// The record files git tracks under the data root (data-root relative, sorted), read from
+    /// the git index in one file: much quicker than walking a large tree. New files not yet
+    /// added are missing; walk the tree (`load::scan`) for the full list.
+    pub fn tracked_records(&self) -> Result<Vec<String>> {
+        let index = self.repo().index()?;
+        let prefix = self.prefix().as_bytes();
+        let mut out: Vec<String> = index
+            .iter()
+            .filter_map(|e| {
+                let rel = e.path.strip_prefix(prefix)?;
+                let rel = std::str::from_utf8(rel).ok()?;
+                super::layout::classify(rel).map(|_| rel.to_string())
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+}

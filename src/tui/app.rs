@@ -132,6 +132,15 @@ pub struct Panel {
     pub lines: Vec<String>,
 }
 
+/// Titles of every record, and what title search looks through.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Labels {
+    /// Record path → title (or name).
+    pub by_path: HashMap<String, String>,
+    /// (path, folded "id title"), in tree order, for search without an index.
+    pub folded: Vec<(String, String)>,
+}
+
 /// Everything that can happen to the app.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
@@ -139,7 +148,7 @@ pub enum Msg {
     Paste(String),
     Resize(u16, u16),
     Indexed(Index),
-    Labels(HashMap<String, String>),
+    Labels(Labels),
     Status(RepoStatus),
     Record(Result<Detail, String>),
     SaveReady {
@@ -256,6 +265,8 @@ pub struct State {
     /// Record path → title (or name), filled in the background.
     pub labels: HashMap<String, String>,
     pub labels_ready: bool,
+    /// (path, folded "id title") for title search.
+    pub folded: Vec<(String, String)>,
     pub expanded: HashSet<Node>,
     pub rows: Vec<Row>,
     pub selected: usize,
@@ -284,6 +295,7 @@ impl State {
             indexed: false,
             labels: HashMap::new(),
             labels_ready: false,
+            folded: vec![],
             expanded: HashSet::new(),
             rows: vec![],
             selected: 0,
@@ -528,6 +540,9 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Indexed(ix) => {
             let first = !st.indexed;
+            if !first && ix == st.index {
+                return vec![];
+            }
             st.index = ix;
             st.indexed = true;
             if first {
@@ -548,7 +563,8 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             fx
         }
         Msg::Labels(l) => {
-            st.labels = l;
+            st.labels = l.by_path;
+            st.folded = l.folded;
             st.labels_ready = true;
             vec![]
         }
@@ -926,7 +942,7 @@ fn browse_key(st: &mut State, _k: KeyPress, action: Option<Action>) -> Vec<Effec
             let t = st.t(S::Reloaded);
             st.info(t);
             st.detail = None;
-            vec![Effect::Scan, Effect::LoadStatus]
+            vec![Effect::Scan, Effect::LoadStatus, Effect::LoadLabels]
         }
         _ => vec![],
     }
@@ -1223,7 +1239,7 @@ fn search_effects(st: &mut State) -> Vec<Effect> {
         }];
     }
     // Without a full-text index: ids and titles.
-    let hits = title_search(&st.index, &st.labels, &query, s.kind, 200);
+    let hits = title_search(&st.folded, &st.labels, &query, s.kind, 200);
     if let Some(Screen::Search(s)) = st.stack.last_mut() {
         s.hits = hits;
         s.answered = query;
@@ -1233,7 +1249,7 @@ fn search_effects(st: &mut State) -> Vec<Effect> {
 
 /// Searches ids and titles (diacritics and case ignored), every word must match.
 pub fn title_search(
-    ix: &Index,
+    folded: &[(String, String)],
     labels: &HashMap<String, String>,
     query: &str,
     kind: Option<Kind>,
@@ -1244,45 +1260,61 @@ pub fn title_search(
         return vec![];
     }
     let mut out = Vec::new();
-    let mut consider = |path: String| {
+    for (path, hay) in folded {
         if out.len() >= limit {
-            return;
+            break;
         }
-        let Some(k) = layout::classify(&path) else {
-            return;
+        if !words.iter().all(|w| hay.contains(w.as_str())) {
+            continue;
+        }
+        let Some(k) = layout::classify(path) else {
+            continue;
         };
         if kind.is_some_and(|x| x != k) {
-            return;
+            continue;
         }
-        let id = layout::id_of(k, &path);
-        let title = labels.get(&path).cloned().unwrap_or_default();
-        let hay = fold(&format!("{id} {title}"));
-        if words.iter().all(|w| hay.contains(w.as_str())) {
-            out.push(Hit {
-                kind: k,
-                id,
-                snippet: String::new(),
-                highlights: vec![],
-                title,
-                path,
-            });
-        }
-    };
+        out.push(Hit {
+            kind: k,
+            id: layout::id_of(k, path),
+            snippet: String::new(),
+            highlights: vec![],
+            title: labels.get(path).cloned().unwrap_or_default(),
+            path: path.clone(),
+        });
+    }
+    out
+}
+
+/// The title-search corpus: every record of the index with its folded id and title.
+pub fn fold_corpus(ix: &Index, labels: &HashMap<String, String>) -> Vec<(String, String)> {
+    let mut paths = Vec::with_capacity(ix.total);
     for p in &ix.plans {
-        consider(layout::plan_path(&p.id));
+        paths.push(layout::plan_path(&p.id));
         for a in &p.assignments {
-            consider(layout::assignment_path(&p.id, a));
+            paths.push(layout::assignment_path(&p.id, a));
         }
         for (period, ags) in &p.reports {
             for a in ags {
-                consider(format!("plans/{}/reports/{period}/{a}.toml", p.id));
+                paths.push(format!("plans/{}/reports/{period}/{a}.toml", p.id));
             }
         }
     }
     for a in &ix.agencies {
-        consider(layout::agency_path(a));
+        paths.push(layout::agency_path(a));
     }
-    out
+    use rayon::prelude::*;
+    paths
+        .into_par_iter()
+        .map(|p| {
+            let k = layout::classify(&p).expect("index paths are records");
+            let hay = fold(&format!(
+                "{} {}",
+                layout::id_of(k, &p),
+                labels.get(&p).map(String::as_str).unwrap_or("")
+            ));
+            (p, hay)
+        })
+        .collect()
 }
 
 fn search_key(st: &mut State, k: KeyPress, action: Option<Action>) -> Vec<Effect> {

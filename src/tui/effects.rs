@@ -87,13 +87,32 @@ impl Runtime {
     /// Performs one effect; quick results come back at once, slow ones later through `recv`.
     pub fn perform(&mut self, effect: Effect, host: &mut dyn Host) -> Vec<Msg> {
         match effect {
-            Effect::Scan => match crate::store::load::scan(&self.root) {
-                Ok(paths) => vec![Msg::Indexed(Index::from_paths(&paths))],
-                Err(e) => vec![Msg::Failed(e.to_string())],
-            },
+            Effect::Scan => {
+                // First the paths git tracks (one file to read), then the tree in the
+                // background for records not added yet.
+                let root = self.root.clone();
+                let walk = move || match crate::store::load::scan(&root) {
+                    Ok(paths) => Msg::Indexed(Index::from_paths(&paths)),
+                    Err(e) => Msg::Failed(e.to_string()),
+                };
+                match self.store.tracked_records() {
+                    Ok(paths) if !paths.is_empty() => {
+                        self.spawn(walk);
+                        vec![Msg::Indexed(Index::from_paths(&paths))]
+                    }
+                    _ => vec![walk()],
+                }
+            }
             Effect::LoadLabels => {
                 let root = self.root.clone();
-                self.spawn(move || Msg::Labels(load_labels(&root)));
+                self.spawn(move || {
+                    let by_path = load_labels(&root);
+                    let ix = crate::store::load::scan(&root)
+                        .map(|p| Index::from_paths(&p))
+                        .unwrap_or_default();
+                    let folded = super::app::fold_corpus(&ix, &by_path);
+                    Msg::Labels(super::app::Labels { by_path, folded })
+                });
                 vec![]
             }
             Effect::LoadStatus => {

@@ -282,6 +282,7 @@ impl Default for Keymap {
                 ("ctrl-z", Suspend),
                 ("?", Help),
                 ("q", Quit),
+                ("ctrl-c", Quit),
             ]),
         );
         bindings.insert(

@@ -137,6 +137,7 @@ fn external_editor_errors_keep_the_text_and_reopen() {
     ui.app.runtime.editor = "sed -i 's/^due = .*/due = \"someday\"/'".into();
     ui.keys("j j E");
     let screen = ui.screen();
+    insta::assert_snapshot!("editor_error_80x24", screen);
     assert!(screen.contains("nothing was written"), "{screen}");
     assert!(screen.contains("due"), "{screen}");
     assert_eq!(repo.git(&["rev-parse", "HEAD"]), before);
