@@ -139,6 +139,18 @@ fn main() {
     let first = t.elapsed();
     let total = ui.state().index.total;
 
+    // Where the first frame's time goes.
+    let t = Instant::now();
+    let store = kehoach::store::Store::open(&dir).unwrap();
+    let t_open = t.elapsed();
+    let t = Instant::now();
+    let paths = store.first_records().unwrap();
+    let t_paths = t.elapsed();
+    let t = Instant::now();
+    let ix = kehoach::tui::tree::Index::from_paths(&paths);
+    let t_index = t.elapsed();
+    drop((store, paths, ix));
+
     // Background work: titles and status.
     let t = Instant::now();
     ui.settle();
@@ -190,6 +202,12 @@ fn main() {
         ms(load_all),
         load_all.as_secs_f64() / first.as_secs_f64().max(1e-9),
         loaded.files
+    );
+    println!(
+        "    of which: open {}, quick listing {}, tree index {}",
+        ms(t_open),
+        ms(t_paths),
+        ms(t_index)
     );
     println!("  titles loaded in background:  {:>10}", ms(labels));
     println!("  resident memory after load:   {rss:>10}   (peak {hwm}; budget 300 MB)");

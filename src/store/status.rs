@@ -72,20 +72,42 @@ impl Store {
 }
 
 impl Store {
-    /// The record files git tracks under the data root (data-root relative, sorted), read from
-    /// the git index in one file: much quicker than walking a large tree. New files not yet
-    /// added are missing; walk the tree (`load::scan`) for the full list.
-    pub fn tracked_records(&self) -> Result<Vec<String>> {
-        let index = self.repo().index()?;
-        let prefix = self.prefix().as_bytes();
-        let mut out: Vec<String> = index
-            .iter()
-            .filter_map(|e| {
-                let rel = e.path.strip_prefix(prefix)?;
-                let rel = std::str::from_utf8(rel).ok()?;
-                super::layout::classify(rel).map(|_| rel.to_string())
-            })
-            .collect();
+    /// A quick partial listing for a first screen: every plan and agency, and the records of
+    /// the first plan only (data-root relative). Reading a few folders instead of the whole
+    /// tree; `load::scan` lists everything.
+    pub fn first_records(&self) -> Result<Vec<String>> {
+        let root = self.root();
+        let names = |rel: &str| -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(root.join(rel))
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .filter_map(|e| e.file_name().to_str().map(String::from))
+                        .filter(|n| !n.starts_with('.'))
+                        .collect()
+                })
+                .unwrap_or_default();
+            v.sort();
+            v
+        };
+        let mut out = Vec::new();
+        for a in names("agencies") {
+            out.push(format!("agencies/{a}"));
+        }
+        let plans = names("plans");
+        for p in &plans {
+            out.push(format!("plans/{p}/plan.toml"));
+        }
+        if let Some(p) = plans.first() {
+            for a in names(&format!("plans/{p}/assignments")) {
+                out.push(format!("plans/{p}/assignments/{a}"));
+            }
+            for period in names(&format!("plans/{p}/reports")) {
+                for a in names(&format!("plans/{p}/reports/{period}")) {
+                    out.push(format!("plans/{p}/reports/{period}/{a}"));
+                }
+            }
+        }
+        out.retain(|p| super::layout::classify(p).is_some() && root.join(p).is_file());
         out.sort();
         Ok(out)
     }

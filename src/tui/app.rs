@@ -543,6 +543,8 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             if !first && ix == st.index {
                 return vec![];
             }
+            // The full listing after a quick partial one: titles are already being read.
+            let after_partial = st.index.partial && !ix.partial;
             st.index = ix;
             st.indexed = true;
             if first {
@@ -554,7 +556,11 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             }
             let keep = st.detail.as_ref().map(|d| d.rr.path.clone());
             st.refresh_rows();
-            let mut fx = vec![Effect::LoadLabels];
+            let mut fx = if after_partial {
+                vec![]
+            } else {
+                vec![Effect::LoadLabels]
+            };
             if let Some(p) = keep {
                 fx.extend(st.reveal(&p));
             } else {

@@ -33,6 +33,9 @@ pub struct Runtime {
     rx: Receiver<Msg>,
     /// Background jobs not yet answered.
     pending: usize,
+    /// Background jobs not started yet: they start after the next frame is drawn, so that
+    /// they do not slow it down.
+    queued: Vec<Box<dyn FnOnce() -> Msg + Send>>,
     /// The editor command; `$VISUAL`, `$EDITOR`, else `vi`.
     pub editor: String,
 }
@@ -55,6 +58,7 @@ impl Runtime {
             tx,
             rx,
             pending: 0,
+            queued: Vec::new(),
             editor,
         }
     }
@@ -65,6 +69,7 @@ impl Runtime {
 
     /// A finished background job, waiting at most `timeout`.
     pub fn recv(&mut self, timeout: Duration) -> Option<Msg> {
+        self.start_queued();
         let m = if timeout.is_zero() {
             self.rx.try_recv().ok()
         } else {
@@ -77,28 +82,37 @@ impl Runtime {
     }
 
     fn spawn(&mut self, f: impl FnOnce() -> Msg + Send + 'static) {
-        let tx = self.tx.clone();
         self.pending += 1;
-        std::thread::spawn(move || {
-            let _ = tx.send(f());
-        });
+        self.queued.push(Box::new(f));
+    }
+
+    /// Starts the background jobs queued since the last call (call after drawing).
+    pub fn start_queued(&mut self) {
+        for f in self.queued.drain(..) {
+            let tx = self.tx.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(f());
+            });
+        }
     }
 
     /// Performs one effect; quick results come back at once, slow ones later through `recv`.
     pub fn perform(&mut self, effect: Effect, host: &mut dyn Host) -> Vec<Msg> {
         match effect {
             Effect::Scan => {
-                // First the paths git tracks (one file to read), then the tree in the
-                // background for records not added yet.
+                // First a quick partial listing (every plan and agency, the first plan's
+                // records), then the whole tree in the background.
                 let root = self.root.clone();
                 let walk = move || match crate::store::load::scan(&root) {
                     Ok(paths) => Msg::Indexed(Index::from_paths(&paths)),
                     Err(e) => Msg::Failed(e.to_string()),
                 };
-                match self.store.tracked_records() {
+                match self.store.first_records() {
                     Ok(paths) if !paths.is_empty() => {
                         self.spawn(walk);
-                        vec![Msg::Indexed(Index::from_paths(&paths))]
+                        let mut ix = Index::from_paths(&paths);
+                        ix.partial = true;
+                        vec![Msg::Indexed(ix)]
                     }
                     _ => vec![walk()],
                 }

@@ -328,6 +328,7 @@ mod terminal {
                 host.redraw = false;
             }
             terminal.draw(|f| super::view::draw(f, &app.state))?;
+            app.runtime.start_queued();
             if app.state.quit {
                 return Ok(());
             }

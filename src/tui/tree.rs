@@ -19,47 +19,74 @@ pub struct Index {
     pub plans: Vec<PlanEntry>,
     pub agencies: Vec<String>,
     pub total: usize,
+    /// False while only part of the tree has been listed (the first frame's quick listing).
+    pub partial: bool,
 }
 
 impl Index {
     pub fn from_paths(paths: &[String]) -> Index {
-        let mut plans: BTreeMap<String, PlanEntry> = BTreeMap::new();
+        let mut plans: Vec<PlanEntry> = Vec::new();
         let mut agencies = Vec::new();
         let mut total = 0;
         for p in paths {
-            let Some(kind) = layout::classify(p) else {
+            // Split without allocating: at most five parts are meaningful.
+            let mut parts = [""; 5];
+            let mut n = 0;
+            for s in p.split('/') {
+                if n == 5 {
+                    n = 6;
+                    break;
+                }
+                parts[n] = s;
+                n += 1;
+            }
+            if !p.ends_with(".toml") {
                 continue;
+            }
+            let stem = |s: &str| s.trim_end_matches(".toml").to_string();
+            let plan_at = |plans: &mut Vec<PlanEntry>, id: &str| -> usize {
+                // Paths come sorted, so a plan's records are together: look at the last first.
+                match plans.iter().rposition(|e| e.id == id) {
+                    Some(i) => i,
+                    None => {
+                        plans.push(PlanEntry {
+                            id: id.to_string(),
+                            ..Default::default()
+                        });
+                        plans.len() - 1
+                    }
+                }
             };
-            let parts: Vec<&str> = p.split('/').collect();
-            if kind == Kind::Config {
-                continue;
-            }
-            if kind == Kind::Agency {
-                agencies.push(layout::id_of(kind, p));
-                total += 1;
-                continue;
-            }
-            let e = plans
-                .entry(parts[1].to_string())
-                .or_insert_with(|| PlanEntry {
-                    id: parts[1].to_string(),
-                    ..Default::default()
-                });
-            match kind {
-                Kind::Assignment => e.assignments.push(layout::id_of(kind, p)),
-                Kind::Report => e
-                    .reports
-                    .entry(parts[3].to_string())
-                    .or_default()
-                    .push(parts[4].trim_end_matches(".toml").to_string()),
-                _ => {}
+            match (n, parts) {
+                (2, ["agencies", f, ..]) => agencies.push(stem(f)),
+                (3, ["plans", plan, "plan.toml", ..]) => {
+                    plan_at(&mut plans, plan);
+                }
+                (4, ["plans", plan, "assignments", f, _]) => {
+                    let i = plan_at(&mut plans, plan);
+                    plans[i].assignments.push(stem(f));
+                }
+                (5, ["plans", plan, "reports", period, f]) => {
+                    let i = plan_at(&mut plans, plan);
+                    let reports = &mut plans[i].reports;
+                    match reports.get_mut(period) {
+                        Some(v) => v.push(stem(f)),
+                        None => {
+                            reports.insert(period.to_string(), vec![stem(f)]);
+                        }
+                    }
+                }
+                _ => continue,
             }
             total += 1;
         }
+        plans.sort_by(|a, b| a.id.cmp(&b.id));
+        agencies.sort();
         Index {
-            plans: plans.into_values().collect(),
+            plans,
             agencies,
             total,
+            partial: false,
         }
     }
 

@@ -199,6 +199,14 @@ fn status_bar(f: &mut Frame, st: &State, area: Rect, theme: &Theme) {
 
 fn row_text(st: &State, node: &Node) -> String {
     let ix = &st.index;
+    // While only the first plan is listed, the others' counts are not known yet.
+    let count = |p: usize, n: usize| {
+        if ix.partial && p > 0 {
+            "…".to_string()
+        } else {
+            n.to_string()
+        }
+    };
     let label = |path: String| -> String {
         match st.labels.get(&path) {
             Some(l) if !l.is_empty() => format!("  {}", safe(l)),
@@ -213,7 +221,7 @@ fn row_text(st: &State, node: &Node) -> String {
         Node::AssignmentGroup(p) => format!(
             "{} ({})",
             st.t(S::Assignments),
-            ix.plans[*p].assignments.len()
+            count(*p, ix.plans[*p].assignments.len())
         ),
         Node::Assignment(p, a) => {
             let pe = &ix.plans[*p];
@@ -222,7 +230,7 @@ fn row_text(st: &State, node: &Node) -> String {
         }
         Node::ReportGroup(p) => {
             let n: usize = ix.plans[*p].reports.values().map(Vec::len).sum();
-            format!("{} ({n})", st.t(S::Reports))
+            format!("{} ({})", st.t(S::Reports), count(*p, n))
         }
         Node::Period(p, period) => format!(
             "{} ({})",
@@ -254,7 +262,12 @@ fn browse(f: &mut Frame, st: &State, area: Rect, theme: &Theme) {
         Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(1)]).areas(area);
     // The tree.
     let focused = st.focus == Pane::Tree;
-    let title = format!(" {} ({}) ", st.t(S::Records), st.index.total);
+    let total = if st.index.partial {
+        "…".to_string()
+    } else {
+        st.index.total.to_string()
+    };
+    let title = format!(" {} ({total}) ", st.t(S::Records));
     let block = Block::bordered()
         .title(Span::styled(title, theme.title()))
         .border_style(theme.border(focused));
