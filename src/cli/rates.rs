@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::output::CliError;
 
+#[allow(dead_code)] // Called by `kehoach status PLAN`.
 pub fn run(
     _cwd: &Path,
     plan: &str,

@@ -4,6 +4,7 @@ pub mod commit;
 pub mod demo;
 pub mod edit;
 pub mod error;
+pub mod generate;
 pub mod init;
 pub mod layout;
 pub mod load;
