@@ -4,10 +4,12 @@ pub mod commit;
 pub mod demo;
 pub mod edit;
 pub mod error;
+pub mod history;
 pub mod init;
 pub mod layout;
 pub mod load;
 pub mod parse;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -128,8 +130,31 @@ impl Store {
 
 /// [`Store::find`] for any data root on disk.
 pub fn find_in(root: &Path, query: &str) -> Result<RecordRef> {
+    let plans = || -> Vec<String> {
+        match std::fs::read_dir(root.join("plans")) {
+            Ok(rd) => {
+                let mut v: Vec<String> = rd
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().is_dir())
+                    .filter_map(|e| e.file_name().to_str().map(String::from))
+                    .collect();
+                v.sort();
+                v
+            }
+            Err(_) => vec![],
+        }
+    };
+    find_with(query, |rel| root.join(rel).is_file(), plans)
+}
+
+/// The lookup of [`find_in`] over any set of files: `exists` says whether a data-root path is a
+/// file, `plans` lists the plan folders.
+pub fn find_with(
+    query: &str,
+    exists: impl Fn(&str) -> bool,
+    plans: impl FnOnce() -> Vec<String>,
+) -> Result<RecordRef> {
     let q = query.trim().trim_start_matches("./");
-    let exists = |rel: &str| root.join(rel).is_file();
     let make = |rel: String| {
         let kind = layout::classify(&rel).expect("built from the layout");
         RecordRef {
@@ -148,18 +173,7 @@ pub fn find_in(root: &Path, query: &str) -> Result<RecordRef> {
         }
         return Err(StoreError::NotFound(query.to_string()));
     }
-    let plans: Vec<String> = match std::fs::read_dir(root.join("plans")) {
-        Ok(rd) => {
-            let mut v: Vec<String> = rd
-                .filter_map(|e| e.ok())
-                .filter(|e| e.path().is_dir())
-                .filter_map(|e| e.file_name().to_str().map(String::from))
-                .collect();
-            v.sort();
-            v
-        }
-        Err(_) => vec![],
-    };
+    let plans = plans();
     let parts: Vec<&str> = q.split('/').collect();
     let mut found = Vec::new();
     match parts.as_slice() {
