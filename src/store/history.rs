@@ -408,6 +408,55 @@ impl Store {
         })
     }
 
+    /// [`Store::load_at`] for a revision or date: the records as they were then.
+    pub fn load_rev(&self, rev: &str) -> Result<(Loaded, CommitSummary)> {
+        let c = self.resolve(rev)?;
+        Ok((self.load_at(&c)?, summarize(&c)))
+    }
+
+    /// A record as it was at a revision or date: where it was, its text, and the commit.
+    pub fn read_rev(&self, query: &str, rev: &str) -> Result<(RecordRef, String, CommitSummary)> {
+        let c = self.resolve(rev)?;
+        let s = summarize(&c);
+        let rr = self.find_at(&c, query).map_err(|e| match e {
+            StoreError::NotFound(q) => StoreError::Other(format!(
+                "no record {q:?} in commit {} ({}); `kehoach log {q}` shows when it existed",
+                s.short_id(),
+                s.short_date()
+            )),
+            other => other,
+        })?;
+        let text = self
+            .read_at(&c, &rr.path)?
+            .ok_or_else(|| StoreError::NotFound(query.to_string()))?;
+        Ok((rr, text, s))
+    }
+
+    /// `kehoach diff`: with no revisions, the work tree against HEAD; `REV`, REV against the work
+    /// tree; `A..B` (either side may be left out for HEAD), A against B. Optionally one record.
+    pub fn diff_revs(&self, revs: Option<&str>, rel: Option<&str>) -> Result<Vec<RecordDiff>> {
+        let tree_of = |r: &str| -> Result<Tree<'_>> { Ok(self.resolve(r)?.tree()?) };
+        match revs {
+            None => {
+                let head = self.head_commit()?.map(|c| c.tree()).transpose()?;
+                self.diff_trees(head.as_ref(), None, rel)
+            }
+            Some(r) => match r.split_once("..") {
+                Some((a, b)) => {
+                    let a = if a.is_empty() { "HEAD" } else { a };
+                    let b = if b.is_empty() { "HEAD" } else { b };
+                    self.diff_trees(Some(&tree_of(a)?), Some(&tree_of(b)?), rel)
+                }
+                None => self.diff_trees(Some(&tree_of(r)?), None, rel),
+            },
+        }
+    }
+
+    /// Whether `rev` names a commit or a date.
+    pub fn is_rev(&self, rev: &str) -> bool {
+        self.resolve(rev).is_ok()
+    }
+
     /// The versions of a record, newest first, from HEAD back to its creation (following
     /// renames): each with the fields it changed.
     pub fn record_log(&self, rel: &str) -> Result<Vec<Version>> {
