@@ -128,15 +128,21 @@ impl Store {
         }
     }
 
-    /// Refuses to start while git holds a lock that a crashed process may have left.
+    /// Refuses to start while git holds a lock: a git command still running gets two seconds to
+    /// finish; a lock that stays is reported (a crashed git may have left it), never deleted.
     fn check_git_locks(&self, refname: &str) -> Result<()> {
         let gitdir = self.repo().path();
         for lock in [
             gitdir.join("index.lock"),
             gitdir.join(format!("{refname}.lock")),
         ] {
-            if lock.exists() {
-                return Err(StoreError::Locked(lock));
+            let mut waited = 0;
+            while lock.exists() {
+                if waited >= 40 {
+                    return Err(StoreError::Locked(lock));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                waited += 1;
             }
         }
         Ok(())
@@ -216,10 +222,8 @@ impl Store {
     /// branch, index entries. A failure before the branch moves puts the files back as they were.
     fn apply(&self, changes: &[Change], target: Target<'_>) -> Result<CommitInfo> {
         let refname = self.head_ref_name()?;
-        self.check_git_locks(&refname)?;
-
+        // Other kehoach writers wait here; git's own locks are looked at once it is our turn.
         let lock = self.lock_writers()?;
-        // A git process may have started while we waited.
         self.check_git_locks(&refname)?;
 
         // What was there before, to put back if the commit cannot be made.
