@@ -235,6 +235,14 @@ impl Store {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(StoreError::io(p, e)),
             };
+            // Someone else saved this file since it was read for this edit: do not overwrite.
+            if let Some(seen) = self.seen(&c.path)
+                && old.as_deref() != Some(seen.as_bytes())
+            {
+                return Err(StoreError::Moved {
+                    branch: refname.trim_start_matches("refs/heads/").to_string(),
+                });
+            }
             before.push((p, old));
         }
         let result = self.apply_locked(changes, &target, &refname);
@@ -247,6 +255,9 @@ impl Store {
             }
         }
         let (oid, updates) = result?;
+        for c in changes {
+            self.forget_seen(&c.path);
+        }
         // 5. Index entries of the written paths.
         let warning = self.sync_index(&updates).err().map(|e| {
             format!("the commit is saved, but the git index was not updated ({e}); `git status` may show the files as changed until `git reset` is run")

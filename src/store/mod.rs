@@ -51,6 +51,9 @@ pub struct Store {
     root: PathBuf,
     /// The data root relative to the work tree, '/'-separated, empty or ending in '/'.
     prefix: String,
+    /// What [`Store::read`] returned for each path: a save checks, under the writers' lock, that
+    /// the file still holds it, so that an edit never silently overwrites a change made meanwhile.
+    seen: std::cell::RefCell<std::collections::HashMap<String, String>>,
 }
 
 /// Where a record lives.
@@ -90,7 +93,12 @@ impl Store {
                 if s.is_empty() { s } else { format!("{s}/") }
             })
             .unwrap_or_default();
-        Ok(Store { repo, root, prefix })
+        Ok(Store {
+            repo,
+            root,
+            prefix,
+            seen: Default::default(),
+        })
     }
 
     pub fn repo(&self) -> &git2::Repository {
@@ -118,7 +126,19 @@ impl Store {
     /// Reads a record file of the work tree.
     pub fn read(&self, rel: &str) -> Result<String> {
         let p = self.root.join(rel);
-        std::fs::read_to_string(&p).map_err(|e| StoreError::io(p, e))
+        let text = std::fs::read_to_string(&p).map_err(|e| StoreError::io(p, e))?;
+        self.seen.borrow_mut().insert(rel.to_string(), text.clone());
+        Ok(text)
+    }
+
+    /// The text [`Store::read`] last returned for `rel`, if it was read.
+    pub(crate) fn seen(&self, rel: &str) -> Option<String> {
+        self.seen.borrow().get(rel).cloned()
+    }
+
+    /// Forgets what was read, after a save.
+    pub(crate) fn forget_seen(&self, rel: &str) {
+        self.seen.borrow_mut().remove(rel);
     }
 
     /// Finds a record by id, `PLAN/ID`, `PERIOD/AGENCY`, `PLAN/PERIOD/AGENCY` or path, without

@@ -723,3 +723,45 @@ fn status_lists_uncommitted_records() {
     assert_eq!(v["uncommitted"][0]["id"], "a04");
     assert_eq!(v["ahead"], 0);
 }
+
+#[test]
+fn two_writers_on_one_record_never_overwrite_each_other() {
+    let r = TestRepo::sample();
+    let n = 25;
+    let run = |field: &'static str| {
+        let dir = r.path();
+        let home = r.home();
+        std::thread::spawn(move || {
+            let mut retries = 0;
+            for i in 0..n {
+                loop {
+                    let out = kehoach_in(&dir, &home)
+                        .args(["set", "a03", field, &format!("{field} {i}")])
+                        .output()
+                        .unwrap();
+                    if out.status.success() {
+                        break;
+                    }
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    assert!(err.contains("changed underneath you"), "{err}");
+                    assert!(err.contains("hint: nothing was lost; run the command again"));
+                    retries += 1;
+                }
+            }
+            retries
+        })
+    };
+    let (a, b) = (run("notes"), run("output"));
+    let retries = a.join().unwrap() + b.join().unwrap();
+    let v = json(r.cmd().args(["log", "a03", "--json"]).output().unwrap());
+    let versions = v["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2 * n + 1, "retries: {retries}");
+    // Each commit changed exactly its own field: none undid the other writer's change.
+    for ver in &versions[..2 * n] {
+        let changes = ver["changes"].as_array().unwrap();
+        assert_eq!(changes.len(), 1, "{ver:#}");
+    }
+    assert_eq!(field(&r, "a03", "notes"), format!("notes {}", n - 1));
+    assert_eq!(field(&r, "a03", "output"), format!("output {}", n - 1));
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+}
