@@ -4,7 +4,6 @@
 //! nothing is lost. Also the branch's state for `kehoach status`.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 
 use git2::Oid;
@@ -49,8 +48,11 @@ impl Conflict {
 impl std::fmt::Display for Conflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use crate::model::fields::short;
-        if self.field.is_empty() {
-            return write!(f, "{}: {}", self.path, self.message);
+        if !self.message.is_empty() {
+            return match self.field.is_empty() {
+                true => write!(f, "{}: {}", self.path, self.message),
+                false => write!(f, "{}  {}: {}", self.path, self.field, self.message),
+            };
         }
         let v = |x: &Option<String>| x.as_deref().map(short).unwrap_or_else(|| "(none)".into());
         write!(
@@ -552,14 +554,29 @@ impl Store {
         msg.push_str(&records_body(&records));
         let author = self.author()?;
         let merge = create_commit(repo, &author, &author, &msg, &tree, &[&oc, &tc])?;
+        // Each side may be valid alone and not together (a task removed here, referred to
+        // there): problems the merge brings are conflicts too.
+        let key = |d: &super::Diagnostic| (d.path.clone(), d.field.clone(), d.message.clone());
+        let before: BTreeSet<_> = self.load_at(&oc)?.diagnostics.iter().map(key).collect();
+        let problems: Vec<Conflict> = self
+            .load_at(&repo.find_commit(merge)?)?
+            .diagnostics
+            .iter()
+            .filter(|d| !before.contains(&key(d)))
+            .map(|d| Conflict {
+                path: d.path.clone(),
+                field: d.field.clone(),
+                base: None,
+                ours: None,
+                theirs: None,
+                message: format!("after merging: {}", d.message),
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Ok(Err(problems));
+        }
         Ok(Ok((merge, records)))
     }
-}
-
-/// Whether `p` is inside `dir`.
-#[allow(dead_code)]
-fn inside(p: &Path, dir: &Path) -> bool {
-    p.starts_with(dir)
 }
 
 #[cfg(test)]

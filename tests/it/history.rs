@@ -765,3 +765,39 @@ fn two_writers_on_one_record_never_overwrite_each_other() {
     assert_eq!(field(&r, "a03", "output"), format!("output {}", n - 1));
     assert_eq!(r.git(&["status", "--porcelain"]), "");
 }
+
+#[test]
+fn sync_refuses_a_merge_that_is_valid_on_each_side_but_not_together() {
+    let p = Pair::new();
+    let a = &p.a;
+    // B removes an agency nobody refers to; A makes it a03's coordinating agency.
+    let mut c = StdCommand::new("git");
+    hermetic(&mut c, &a.home());
+    let st = c
+        .current_dir(&p.b_dir)
+        .args(["rm", "-q", "agencies/hdnd-tinh.toml"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut c = StdCommand::new("git");
+    hermetic(&mut c, &a.home());
+    assert!(
+        c.current_dir(&p.b_dir)
+            .args(["commit", "-qm", "remove hdnd-tinh"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    ok(p.b().arg("sync").output().unwrap());
+    set(a, "a03", "coordinating", "hdnd-tinh");
+    let h = head(a);
+    let out = a.cmd().arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("plans/kh-27-qd-ttg-binh-thuan/assignments/a03.toml  coordinating[0]: after merging: unknown agency \"hdnd-tinh\""),
+        "{err}"
+    );
+    assert_eq!(head(a), h);
+    assert!(a.path().join("agencies/hdnd-tinh.toml").exists());
+}
