@@ -1,13 +1,20 @@
 //! The scripting CLI: one file per command. Commands print; library modules never do.
 
+mod blame;
 mod demo;
+mod diff;
 mod init;
 mod list;
+mod log;
 mod new;
 mod output;
 mod rates;
+mod restore;
+mod revert;
 mod set;
 mod show;
+mod status;
+mod sync;
 mod validate;
 
 use std::path::PathBuf;
@@ -48,6 +55,20 @@ pub enum Command {
     New(new::NewCommand),
     /// Change one field of a record and commit.
     Set(set::Args),
+    /// A record's history (who changed which fields, when), or the repository's.
+    Log(log::Args),
+    /// Field-level differences: uncommitted changes, or between commits or dates.
+    Diff(diff::Args),
+    /// For each field of a record: the commit, author and date that last changed it.
+    Blame(blame::Args),
+    /// Undo a commit with a new commit (history is never rewritten).
+    Revert(revert::Args),
+    /// Put a record back as it was at a commit or date, with a new commit.
+    Restore(restore::Args),
+    /// Fetch, bring the branch up to date, and push, through git.
+    Sync(sync::Args),
+    /// The branch, ahead/behind its remote and uncommitted records; or a plan's reporting rates.
+    Status(status::Args),
     /// Make a new data repository.
     Init(init::Args),
     /// Make a demo repository from the sample plan and open it.
@@ -63,6 +84,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Show(a)) => show::run(&dir, a),
         Some(Command::New(a)) => new::run(&dir, a),
         Some(Command::Set(a)) => set::run(&dir, a),
+        Some(Command::Log(a)) => log::run(&dir, a),
+        Some(Command::Diff(a)) => diff::run(&dir, a),
+        Some(Command::Blame(a)) => blame::run(&dir, a),
+        Some(Command::Revert(a)) => revert::run(&dir, a),
+        Some(Command::Restore(a)) => restore::run(&dir, a),
+        Some(Command::Sync(a)) => sync::run(&dir, a),
+        Some(Command::Status(a)) => status::run(&dir, a),
         Some(Command::Init(a)) => init::run(a),
         Some(Command::Demo(a)) => demo::run(a),
         None => Err(CliError::new("no command given").with_hint(
