@@ -395,7 +395,7 @@ impl Merger<'_> {
                 let arr = ovv.as_array_mut().expect("checked");
                 arr.retain(|x| {
                     let s = x.as_str().unwrap_or_default().to_string();
-                    !(bs.contains(&s) && !ts.contains(&s))
+                    !bs.contains(&s) || ts.contains(&s)
                 });
                 for s in ts {
                     if !os.contains(&s) && !bs.contains(&s) {
