@@ -14,7 +14,6 @@ mod rates;
 mod review;
 mod set;
 mod show;
-mod status;
 mod validate;
 
 use std::path::PathBuf;
@@ -74,8 +73,6 @@ pub enum Command {
     Check(check::Args),
     /// Git merge driver: field-level merge of TOML records (%O %A %B %P).
     MergeDriver(merge_driver::Args),
-    /// Which branch you are on (change branch or protected), its review, uncommitted files.
-    Status(status::Args),
 }
 
 /// Runs a parsed command line; the caller maps the error to an exit code.
@@ -95,7 +92,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Hook(a)) => hook::run(&dir, a),
         Some(Command::Check(a)) => check::run(&dir, a),
         Some(Command::MergeDriver(a)) => merge_driver::run(&dir, a),
-        Some(Command::Status(a)) => status::run(&dir, a),
         None => Err(CliError::new("no command given").with_hint(
             "run `kehoach --help` for the commands, or `kehoach demo` to try the sample plan",
         )),

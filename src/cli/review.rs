@@ -70,6 +70,11 @@ pub enum ReviewCommand {
     Bundle { id: u64, file: PathBuf },
     /// Take in a bundle written by `kehoach review bundle`.
     Import { file: PathBuf },
+    /// Which branch you are on (a change branch or the protected one) and its review request.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A review error as the user sees it.
@@ -264,6 +269,19 @@ pub fn run(cwd: &Path, cmd: ReviewCommand) -> Result<(), CliError> {
             let summary = review::bundle(&store, id, &file).map_err(review_err)?;
             print!("{}", sanitize(&summary));
             println!("wrote {} and {}.txt", file.display(), file.display());
+            Ok(())
+        }
+        ReviewCommand::Status { json } => {
+            let st = review::branch_state(&store).map_err(review_err)?;
+            if json {
+                return print_json(&st);
+            }
+            println!("{}", st.line_en());
+            if let Some(r) = &st.request {
+                println!("review {}: {} ({})", r.id, sanitize(&r.title), r.state);
+            } else if st.on_change_branch {
+                println!("not submitted yet: `kehoach review submit --title …`");
+            }
             Ok(())
         }
         ReviewCommand::Import { file } => {

@@ -16,6 +16,7 @@
 //! | the queue | [`list`] → `Vec<`[`Summary`]`>` (author, records touched, age, state, merges cleanly) |
 //! | one request: field-level diff against the merge base, validation of the merged result, conflicts, who may approve | [`show`] → [`Details`] |
 //! | ask for review (new request, or resubmit the branch's open one) | [`submit`] |
+//! | the branch being worked on (change branch or protected) and its request, for a status bar | [`branch_state`] → [`BranchState`] (`line_vi`/`line_en`) |
 //! | approve (merges when enough approvals; conflicts settled by `resolutions`) | [`approve`] → [`Approval`] |
 //! | ask for changes / reject, with a required reason | [`request_changes`], [`reject`] |
 //! | per-field conflicts of a request, and settling them | [`Details::conflicts`] ([`merge::FieldConflict`]: record path + field + base/ours/theirs), [`Resolution`] with [`merge::Choice`] `Ours`/`Theirs`/`Value(text)` passed to [`approve`] |
@@ -1082,6 +1083,71 @@ pub fn import(store: &Store, file: &Path) -> Result<Request> {
     let spec_refs: Vec<&str> = specs.iter().map(String::as_str).collect();
     store.git(&spec_refs)?;
     Ok(load(store, id)?.1)
+}
+
+/// Where the work stands: for `kehoach status`, the TUI's status bar and `kehoach review status`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BranchState {
+    /// The branch HEAD is on (None: detached).
+    pub branch: Option<String>,
+    pub protected_branch: String,
+    /// True on a branch other than the protected one.
+    pub on_change_branch: bool,
+    /// The latest review request of this branch, if any.
+    pub request: Option<Request>,
+}
+
+impl BranchState {
+    /// One line for a status bar, English.
+    pub fn line_en(&self) -> String {
+        match &self.branch {
+            None => "HEAD is detached".into(),
+            Some(b) if !self.on_change_branch => format!(
+                "on {b}, the protected branch: an edit starts a change branch review/<you>/<record>"
+            ),
+            Some(b) => format!(
+                "on change branch {b} (into {} through review)",
+                self.protected_branch
+            ),
+        }
+    }
+
+    /// One line for a status bar, Vietnamese.
+    pub fn line_vi(&self) -> String {
+        match &self.branch {
+            None => "HEAD không ở nhánh nào".into(),
+            Some(b) if !self.on_change_branch => format!(
+                "đang ở {b}, nhánh được bảo vệ: sửa sẽ tạo nhánh thay đổi review/<bạn>/<bản ghi>"
+            ),
+            Some(b) => format!(
+                "nhánh thay đổi {b} (vào {} qua duyệt)",
+                self.protected_branch
+            ),
+        }
+    }
+}
+
+/// The branch being worked on and its review request.
+pub fn branch_state(store: &Store) -> Result<BranchState> {
+    let protected = policy_of(store)?.protected_branch;
+    let branch = store.current_branch();
+    let mut request = None;
+    if let Some(b) = &branch {
+        for id in branches::review_ids(store.repo())?.into_iter().rev() {
+            if let Ok((_, r)) = load(store, id)
+                && &r.branch == b
+            {
+                request = Some(r);
+                break;
+            }
+        }
+    }
+    Ok(BranchState {
+        on_change_branch: branch.as_deref().is_some_and(|b| b != protected),
+        branch,
+        protected_branch: protected,
+        request,
+    })
 }
 
 /// What `kehoach check` finds about a branch against a base (for CI on forges).

@@ -139,7 +139,7 @@ fn author_submits_reviewer_approves_through_bare_remote_and_audit_passes() {
     // A edits on main: the work goes to a change branch.
     let out = run_ok(s.kh(&a, THU).args(["set", A1, "due", "2025-12-15"]).pipe());
     assert!(out.contains("on review/thu-nv/a-3a-bac-binh"), "{out}");
-    let st = run_ok(s.kh(&a, THU).arg("status").pipe());
+    let st = run_ok(s.kh(&a, THU).args(["review", "status"]).pipe());
     assert!(
         st.contains("on change branch review/thu-nv/a-3a-bac-binh"),
         "{st}"
