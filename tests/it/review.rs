@@ -750,3 +750,85 @@ mod props {
         }
     }
 }
+
+#[test]
+fn two_approvals_merge_on_the_second_and_audit_checks_both() {
+    let r = TestRepo::sample();
+    // A policy needing two approvals, with a second reviewer for plans (committed directly,
+    // before the audit's start).
+    let cfg = r
+        .read("kehoach.toml")
+        .replace("approvals = 1", "approvals = 2")
+        + "\n[[review.reviewers]]\nname = \"Phạm Văn Bình\"\nemail = \"binh.pv@soyte.example.vn\"\npaths = [\"plans/**\"]\n";
+    r.write("kehoach.toml", &cfg);
+    r.git(&["commit", "--quiet", "-am", "two approvals"]);
+    let start = r.git(&["rev-parse", "HEAD"]).trim().to_string();
+    run_ok(
+        as_who(r.cmd(), THU)
+            .args(["set", A1, "due", "2025-12-15"])
+            .pipe(),
+    );
+    run_ok(as_who(r.cmd(), THU).args(["review", "submit"]).pipe());
+    let out = run_ok(as_who(r.cmd(), LAN).args(["review", "approve", "1"]).pipe());
+    assert!(out.contains("1 of 2 approvals"), "{out}");
+    assert_eq!(
+        r.git(&["rev-parse", "main"]).trim(),
+        start,
+        "not merged yet"
+    );
+    // The same approver twice does not count twice.
+    let out = run_ok(as_who(r.cmd(), LAN).args(["review", "approve", "1"]).pipe());
+    assert!(out.contains("1 of 2 approvals"), "{out}");
+    let binh: Who = ("Phạm Văn Bình", "binh.pv@soyte.example.vn");
+    let out = run_ok(
+        as_who(r.cmd(), binh)
+            .args(["review", "approve", "1"])
+            .pipe(),
+    );
+    assert!(out.contains("merged into main"), "{out}");
+    let msg = r.git(&["log", "-1", "--format=%B", "main"]);
+    assert!(msg.contains("Approved-by: Trần Thị Lan <lan.tt@soyte.example.vn>\nApproved-by: Phạm Văn Bình <binh.pv@soyte.example.vn>"), "{msg}");
+    let out = run_ok(r.cmd().args(["audit", "--since", &start]).pipe());
+    assert!(out.contains("the review policy held"), "{out}");
+    // Without --since, review.since names an earlier commit: the direct policy commit shows.
+    let (out, _) = run_fail(r.cmd().arg("audit").pipe());
+    assert!(
+        out.contains("two approvals") && out.contains("direct_commit"),
+        "{out}"
+    );
+}
+
+#[test]
+fn pre_receive_refuses_an_approved_merge_with_invalid_records() {
+    let s = Shared::new();
+    let a = s.clone("a");
+    let home = s.home();
+    git_ok(&a, &home, THU, &["switch", "--quiet", "-c", "bad"]);
+    direct_commit(&a, &home, THU, "not-a-status");
+    git_ok(&a, &home, LAN, &["switch", "--quiet", "main"]);
+    git_ok(
+        &a,
+        &home,
+        LAN,
+        &[
+            "merge",
+            "--quiet",
+            "--no-ff",
+            "bad",
+            "-m",
+            "merge review 5: x\n\nReview: 5\nApproved-by: Trần Thị Lan <lan.tt@soyte.example.vn>",
+        ],
+    );
+    // The approval itself is in order …
+    run_ok(s.kh(&a, LAN).arg("audit").pipe());
+    // … but the records are not.
+    let push = git_in(&a, &home, LAN, &["push", "origin", "main"]);
+    assert!(!push.status.success());
+    let err = String::from_utf8_lossy(&push.stderr);
+    assert!(
+        err.contains("invalid record")
+            && err.contains("a-3a-bac-binh.toml")
+            && err.contains("status"),
+        "{err}"
+    );
+}
