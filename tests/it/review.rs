@@ -832,3 +832,42 @@ fn pre_receive_refuses_an_approved_merge_with_invalid_records() {
         "{err}"
     );
 }
+
+#[test]
+fn approval_merges_are_signed_when_commit_signing_is_configured() {
+    let r = TestRepo::sample();
+    let key = r.tmp.path().join("key");
+    let made = StdCommand::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status();
+    let Ok(status) = made else {
+        eprintln!("ssh-keygen is not installed: signing not exercised");
+        return;
+    };
+    assert!(status.success());
+    r.git(&["config", "gpg.format", "ssh"]);
+    r.git(&[
+        "config",
+        "user.signingkey",
+        &format!("{}.pub", key.display()),
+    ]);
+    r.git(&["config", "commit.gpgsign", "true"]);
+    run_ok(
+        as_who(r.cmd(), THU)
+            .args(["set", A1, "due", "2025-12-15"])
+            .pipe(),
+    );
+    run_ok(as_who(r.cmd(), THU).args(["review", "submit"]).pipe());
+    run_ok(as_who(r.cmd(), LAN).args(["review", "approve", "1"]).pipe());
+    let raw = r.git(&["cat-file", "-p", "main"]);
+    assert!(
+        raw.contains("gpgsig -----BEGIN SSH SIGNATURE-----"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("committer Trần Thị Lan <lan.tt@soyte.example.vn>"),
+        "{raw}"
+    );
+    assert_eq!(raw.matches("\nparent ").count(), 2, "{raw}");
+}
