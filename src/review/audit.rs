@@ -15,8 +15,8 @@
 //! 4. The merge commit's **committer** must be one of the approvers: the committer identity is
 //!    what binds an approval to a person. An `Approved-by:` naming a reviewer while someone else
 //!    committed the merge is reported as a forged approval. The committer field itself is only
-//!    as trustworthy as the push path: the pre-receive hook on the shared bare repository (run
-//!    behind SSH accounts) is what stops a forged committer; where merges are signed
+//!    as trustworthy as the push path: the pre-receive hook on the shared bare repository, told
+//!    who pushes (`KEHOACH_PUSHER_EMAIL`, see [`super::hook`]), is what stops a forged committer; where merges are signed
 //!    (`commit.gpgsign`, which `kehoach review approve` honours), `git verify-commit` proves
 //!    the committer. The audit does not verify signatures itself.
 //! 5. No approver may have authored a commit the merge brings in (second parent side, not on

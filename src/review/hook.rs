@@ -31,8 +31,26 @@ pub fn parse_updates(input: &str) -> Vec<Update> {
         .collect()
 }
 
-/// Why the push is refused (empty: accepted).
+/// The environment variable that names who is pushing, when the server knows it (set per SSH
+/// key with `environment="KEHOACH_PUSHER_EMAIL=…"` in authorized_keys, or by a forced command).
+pub const PUSHER_VAR: &str = "KEHOACH_PUSHER_EMAIL";
+
+/// Why the push is refused (empty: accepted). `pusher` is the email of the person pushing when
+/// the server knows it: then every commit the push adds to the protected branch must have been
+/// committed by them, which binds the committer (and so the approval) to the SSH account.
 pub fn pre_receive(repo: &Repository, updates: &[Update]) -> Result<Vec<String>> {
+    let pusher = std::env::var(PUSHER_VAR)
+        .ok()
+        .filter(|s| !s.trim().is_empty());
+    pre_receive_as(repo, updates, pusher.as_deref())
+}
+
+/// [`pre_receive`] with the pusher given.
+pub fn pre_receive_as(
+    repo: &Repository,
+    updates: &[Update],
+    pusher: Option<&str>,
+) -> Result<Vec<String>> {
     let mut refusals = Vec::new();
     for u in updates {
         // The protected branch as the repository's current policy names it.
@@ -68,6 +86,17 @@ pub fn pre_receive(repo: &Repository, updates: &[Update]) -> Result<Vec<String>>
             continue;
         }
         for oid in chain.iter().rev() {
+            if let Some(p) = pusher {
+                let m = branches::commit_meta(repo, *oid)?;
+                if !super::policy::same_email(&m.committer_email, p) {
+                    refusals.push(format!(
+                        "{} {}: committed by {} but pushed by {p}; approvers push their own merges (pusher)",
+                        &m.id[..10],
+                        m.summary,
+                        m.committer_email
+                    ));
+                }
+            }
             for v in check_commit(repo, *oid)? {
                 refusals.push(format!(
                     "{} {}: {} ({})",

@@ -712,10 +712,18 @@ pub fn approve(
 ) -> Result<Approval> {
     let mut warnings = sync(store);
     let (prev, mut req) = open_request(store, id, "approved")?;
-    if req.state == State::Draft {
-        return Err(ReviewError::Usage(format!(
-            "review {id} is a draft; its author submits it with `kehoach review submit`"
-        )));
+    match req.state {
+        State::Draft => {
+            return Err(ReviewError::Usage(format!(
+                "review {id} is a draft; its author submits it with `kehoach review submit`"
+            )));
+        }
+        State::ChangesRequested => {
+            return Err(ReviewError::Usage(format!(
+                "changes were requested on review {id}; its author resubmits it with `kehoach review submit` when they are made"
+            )));
+        }
+        _ => {}
     }
     let policy = policy_of(store)?;
     let repo = store.repo();

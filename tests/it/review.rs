@@ -16,6 +16,9 @@ const LAN: Who = ("Trần Thị Lan", "lan.tt@soyte.example.vn");
 /// Reviewer for plans/*/reports/** only.
 const HUNG: Who = ("Nguyễn Văn Hùng", "hung.nv@sotaichinh.example.vn");
 
+/// Reviewer for agencies/** and kehoach.toml.
+const TAM: Who = ("Lê Minh Tâm", "tam.lm@vpubnd.example.vn");
+
 const A1: &str = "a-3a-bac-binh";
 
 fn as_who(mut cmd: Command, who: Who) -> Command {
@@ -870,4 +873,58 @@ fn approval_merges_are_signed_when_commit_signing_is_configured() {
         "{raw}"
     );
     assert_eq!(raw.matches("\nparent ").count(), 2, "{raw}");
+}
+
+#[test]
+fn hook_binds_the_committer_to_the_pusher_when_the_server_names_it() {
+    let s = Shared::new();
+    let a = s.clone("a");
+    let home = s.home();
+    // Thu forges a whole merge as Lan: committer, trailer and all. History alone cannot tell …
+    git_ok(&a, &home, THU, &["switch", "--quiet", "-c", "side"]);
+    direct_commit(&a, &home, THU, "done");
+    git_ok(&a, &home, LAN, &["switch", "--quiet", "main"]);
+    git_ok(
+        &a,
+        &home,
+        LAN,
+        &[
+            "merge",
+            "--quiet",
+            "--no-ff",
+            "side",
+            "-m",
+            "merge review 7: x\n\nReview: 7\nApproved-by: Trần Thị Lan <lan.tt@soyte.example.vn>",
+        ],
+    );
+    run_ok(s.kh(&a, THU).arg("audit").pipe());
+    // … but the server knows who pushes.
+    let mut c = StdCommand::new("git");
+    hermetic(&mut c, &home);
+    let push = c
+        .env("KEHOACH_PUSHER_EMAIL", THU.1)
+        .current_dir(&a)
+        .args(["push", "origin", "main"])
+        .output()
+        .unwrap();
+    assert!(!push.status.success());
+    let err = String::from_utf8_lossy(&push.stderr);
+    assert!(
+        err.contains("committed by lan.tt@soyte.example.vn but pushed by thu.nv@soyte.example.vn"),
+        "{err}"
+    );
+    // Lan pushing her own merge is accepted.
+    let mut c = StdCommand::new("git");
+    hermetic(&mut c, &home);
+    let push = c
+        .env("KEHOACH_PUSHER_EMAIL", LAN.1)
+        .current_dir(&a)
+        .args(["push", "--quiet", "origin", "main"])
+        .output()
+        .unwrap();
+    assert!(
+        push.status.success(),
+        "{}",
+        String::from_utf8_lossy(&push.stderr)
+    );
 }
