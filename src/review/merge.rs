@@ -35,6 +35,9 @@ pub struct FieldConflict {
     pub path: String,
     /// The field, as `due` or `entries[a03].percent`; empty for the whole file.
     pub field: String,
+    /// For a whole-file conflict: why the file could not be merged by field.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
     #[serde(skip)]
     pub steps: Vec<Step>,
     /// The three versions as text (None: absent on that side).
@@ -51,7 +54,7 @@ impl FieldConflict {
     /// `plans/p/assignments/a01.toml: due`.
     pub fn name(&self) -> String {
         if self.field.is_empty() {
-            self.path.clone()
+            format!("{} (whole file: {})", self.path, self.note)
         } else {
             format!("{}: {}", self.path, self.field)
         }
@@ -103,8 +106,9 @@ pub fn merge_file(
         conflicts: vec![FieldConflict {
             path: path.to_string(),
             field: String::new(),
+            note: reason.to_string(),
             steps: vec![],
-            base: base.map(|_| reason.to_string()),
+            base: base.map(String::from),
             ours: ours.map(String::from),
             theirs: theirs.map(String::from),
             ours_value: None,
@@ -300,6 +304,7 @@ impl Merger<'_> {
         self.conflicts.push(FieldConflict {
             path: self.path.to_string(),
             field: format_steps(steps),
+            note: String::new(),
             steps: steps.to_vec(),
             base: b.as_ref().map(value_text),
             ours: o.as_ref().map(value_text),

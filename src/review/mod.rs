@@ -325,10 +325,17 @@ fn check_clean(store: &Store, branch: &str, old: Oid, new: Oid) -> Result<()> {
 /// The merge of a request's head into a target tip, not yet committed.
 struct Planned {
     base: Oid,
-    /// Repository path → merged text (None: deleted), for paths where the result differs from
-    /// the target.
-    updates: Vec<(String, Option<String>)>,
+    /// Repository path → merged content (None: deleted), for paths where the result differs
+    /// from the target.
+    updates: Vec<(String, Option<Vec<u8>>)>,
     conflicts: Vec<FieldConflict>,
+}
+
+/// Bytes as text when they are UTF-8.
+fn utf8(bytes: Option<Vec<u8>>) -> std::result::Result<Option<String>, ()> {
+    bytes
+        .map(|b| String::from_utf8(b).map_err(|_| ()))
+        .transpose()
 }
 
 fn plan_merge(
@@ -343,25 +350,43 @@ fn plan_merge(
     let prefix = store.prefix();
     let mut updates = Vec::new();
     let mut conflicts = Vec::new();
+    let bytes = |id: Option<Oid>| -> Result<Option<Vec<u8>>> {
+        Ok(id.map(|i| branches::blob_bytes(repo, i)).transpose()?)
+    };
     for path in branches::changed_paths(repo, Some(base), head)? {
-        let b = branches::read_blob(repo, base, &path)?;
-        let o = branches::read_blob(repo, target, &path)?;
-        let t = branches::read_blob(repo, head, &path)?;
+        let b_id = branches::blob_id(repo, base, &path)?;
+        let o_id = branches::blob_id(repo, target, &path)?;
+        let t_id = branches::blob_id(repo, head, &path)?;
+        // One side changed the file: take it as it is (any kind of file).
+        if o_id == t_id || b_id == t_id {
+            continue;
+        }
+        if b_id == o_id {
+            updates.push((path, bytes(t_id)?));
+            continue;
+        }
         let rel = path.strip_prefix(prefix).unwrap_or(&path).to_string();
+        let whole = |note: String, o: Option<String>, t: Option<String>| FieldConflict {
+            path: rel.clone(),
+            field: String::new(),
+            note,
+            steps: vec![],
+            base: None,
+            ours: o,
+            theirs: t,
+            ours_value: None,
+            theirs_value: None,
+        };
+        let (Ok(b), Ok(o), Ok(t)) = (utf8(bytes(b_id)?), utf8(bytes(o_id)?), utf8(bytes(t_id)?))
+        else {
+            conflicts.push(whole("not text, changed on both sides".into(), None, None));
+            continue;
+        };
         let fm = match merge::merge_file(&rel, b.as_deref(), o.as_deref(), t.as_deref()) {
             Ok(fm) => fm,
             Err(e) => merge::FileMerge {
                 text: o.clone(),
-                conflicts: vec![FieldConflict {
-                    path: rel.clone(),
-                    field: String::new(),
-                    steps: vec![],
-                    base: None,
-                    ours: o.clone(),
-                    theirs: Some(e.to_string()),
-                    ours_value: None,
-                    theirs_value: None,
-                }],
+                conflicts: vec![whole(e.to_string(), o.clone(), t.clone())],
             },
         };
         let mut text = fm.text;
@@ -385,7 +410,7 @@ fn plan_merge(
             }
         }
         if text != o {
-            updates.push((path, text));
+            updates.push((path, text.map(String::into_bytes)));
         }
     }
     Ok(Planned {
@@ -399,7 +424,7 @@ fn plan_merge(
 fn merged_problems(
     store: &Store,
     target: Oid,
-    updates: &[(String, Option<String>)],
+    updates: &[(String, Option<Vec<u8>>)],
 ) -> Result<Vec<Diagnostic>> {
     let repo = store.repo();
     let prefix = store.prefix();
@@ -415,7 +440,7 @@ fn merged_problems(
             && !rel.starts_with('.')
             && !rel.starts_with("schemas/")
         {
-            after.push((rel.to_string(), t.clone()));
+            after.push((rel.to_string(), String::from_utf8_lossy(t).into_owned()));
         }
     }
     after.sort();
@@ -828,6 +853,7 @@ pub fn approve(
             s.and_then(|s| toml::from_str(s).ok()).unwrap_or_default()
         };
         let rel = path.strip_prefix(store.prefix()).unwrap_or(path);
+        let text = text.as_deref().map(String::from_utf8_lossy);
         for c in diff(&parse(before.as_deref()), &parse(text.as_deref())) {
             field_lines.push(format!("- {rel}: {c}"));
         }

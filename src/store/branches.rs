@@ -94,6 +94,22 @@ pub fn read_blob(repo: &Repository, commit: Oid, path: &str) -> Result<Option<St
     Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
 }
 
+/// The blob id of a file at a commit (repository path); None when absent.
+pub fn blob_id(repo: &Repository, commit: Oid, path: &str) -> Result<Option<Oid>> {
+    let tree = repo.find_commit(commit)?.tree()?;
+    match tree.get_path(Path::new(path)) {
+        Ok(e) if e.kind() == Some(ObjectType::Blob) => Ok(Some(e.id())),
+        Ok(_) => Ok(None),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The bytes of a blob.
+pub fn blob_bytes(repo: &Repository, blob: Oid) -> Result<Vec<u8>> {
+    Ok(repo.find_blob(blob)?.content().to_vec())
+}
+
 /// The configuration (kehoach.toml) at a commit; None when the commit has none or it does not
 /// parse.
 pub fn config_at(repo: &Repository, commit: Oid, prefix: &str) -> Result<Option<Config>> {
@@ -245,7 +261,7 @@ pub fn load_files(files: &[(String, String)]) -> Loaded {
 pub fn write_commit(
     repo: &Repository,
     base: Oid,
-    updates: &[(String, Option<String>)],
+    updates: &[(String, Option<Vec<u8>>)],
     parents: &[Oid],
     message: &str,
     author: &Signature<'_>,
@@ -255,10 +271,7 @@ pub fn write_commit(
     let base_tree = repo.find_commit(base)?.tree()?;
     let mut objs = Vec::new();
     for (p, t) in updates {
-        objs.push((
-            p.clone(),
-            t.as_ref().map(|t| repo.blob(t.as_bytes())).transpose()?,
-        ));
+        objs.push((p.clone(), t.as_ref().map(|t| repo.blob(t)).transpose()?));
     }
     let tree_id = build_tree(repo, Some(&base_tree), &objs)?;
     if sign {

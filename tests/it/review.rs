@@ -928,3 +928,28 @@ fn hook_binds_the_committer_to_the_pusher_when_the_server_names_it() {
         String::from_utf8_lossy(&push.stderr)
     );
 }
+
+#[test]
+fn files_changed_on_one_side_merge_byte_for_byte() {
+    let r = TestRepo::sample();
+    run_ok(
+        as_who(r.cmd(), THU)
+            .args(["set", A1, "due", "2025-12-15"])
+            .pipe(),
+    );
+    // Not every file is text: an attachment added with git on the change branch.
+    let bytes: Vec<u8> = (0..=255u8).rev().chain([0xff, 0xfe, 0x00]).collect();
+    std::fs::write(r.path().join("bien-ban.pdf"), &bytes).unwrap();
+    r.git(&["add", "bien-ban.pdf"]);
+    r.git(&["commit", "--quiet", "-m", "attach minutes"]);
+    run_ok(as_who(r.cmd(), THU).args(["review", "submit"]).pipe());
+    run_ok(as_who(r.cmd(), LAN).args(["review", "approve", "1"]).pipe());
+    let mut c = StdCommand::new("git");
+    hermetic(&mut c, &r.home());
+    let out = c
+        .current_dir(r.path())
+        .args(["cat-file", "blob", "main:bien-ban.pdf"])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, bytes);
+}
