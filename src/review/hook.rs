@@ -108,16 +108,15 @@ pub fn pre_receive_as(
             }
         }
         let prefix = branches::data_prefix(repo, u.new)?.unwrap_or_default();
-        let before = branches::load_files(&branches::tree_files(repo, u.old, &prefix)?);
-        let after = branches::load_files(&branches::tree_files(repo, u.new, &prefix)?);
-        for d in after.diagnostics {
-            if !before
-                .diagnostics
-                .iter()
-                .any(|b| b.path == d.path && b.field == d.field && b.message == d.message)
-            {
-                refusals.push(format!("invalid record: {d}"));
-            }
+        let mut updates = Vec::new();
+        for path in branches::changed_paths(repo, Some(u.old), u.new)? {
+            let content = branches::blob_id(repo, u.new, &path)?
+                .map(|b| branches::blob_bytes(repo, b))
+                .transpose()?;
+            updates.push((path, content));
+        }
+        for d in branches::validate_update(repo, u.old, &prefix, &updates)? {
+            refusals.push(format!("invalid record: {d}"));
         }
     }
     Ok(refusals)

@@ -426,34 +426,12 @@ fn merged_problems(
     target: Oid,
     updates: &[(String, Option<Vec<u8>>)],
 ) -> Result<Vec<Diagnostic>> {
-    let repo = store.repo();
-    let prefix = store.prefix();
-    let before = branches::tree_files(repo, target, prefix)?;
-    let mut after = before.clone();
-    for (path, text) in updates {
-        let Some(rel) = path.strip_prefix(prefix) else {
-            continue;
-        };
-        after.retain(|(p, _)| p != rel);
-        if let Some(t) = text
-            && rel.ends_with(".toml")
-            && !rel.starts_with('.')
-            && !rel.starts_with("schemas/")
-        {
-            after.push((rel.to_string(), String::from_utf8_lossy(t).into_owned()));
-        }
-    }
-    after.sort();
-    let old: std::collections::HashSet<(String, String, String)> = branches::load_files(&before)
-        .diagnostics
-        .into_iter()
-        .map(|d| (d.path, d.field, d.message))
-        .collect();
-    Ok(branches::load_files(&after)
-        .diagnostics
-        .into_iter()
-        .filter(|d| !old.contains(&(d.path.clone(), d.field.clone(), d.message.clone())))
-        .collect())
+    Ok(branches::validate_update(
+        store.repo(),
+        target,
+        store.prefix(),
+        updates,
+    )?)
 }
 
 fn record_paths(store: &Store, repo_paths: &[String]) -> Vec<String> {

@@ -255,6 +255,119 @@ pub fn load_files(files: &[(String, String)]) -> Loaded {
     }
 }
 
+/// Problems that a change brings to the records of commit `target`: `updates` are repository
+/// paths with their new content (None: deleted). Records changed are checked on their own and
+/// against the records they refer to (read from `target` or the updates); a change to an agency,
+/// a plan or kehoach.toml, which many records refer to, or a deletion, checks every record and
+/// reports only problems `target` did not already have.
+pub fn validate_update(
+    repo: &Repository,
+    target: Oid,
+    prefix: &str,
+    updates: &[(String, Option<Vec<u8>>)],
+) -> Result<Vec<super::Diagnostic>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut changed: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for (path, content) in updates {
+        let Some(rel) = path.strip_prefix(prefix) else {
+            continue;
+        };
+        let skipped = rel.starts_with('.')
+            || rel.contains("/.")
+            || rel.starts_with("schemas/")
+            || rel.starts_with("target/")
+            || !rel.ends_with(".toml");
+        if !skipped {
+            changed.insert(
+                rel.to_string(),
+                content
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned()),
+            );
+        }
+    }
+    // Deleting a record may break those that refer to it: check everything then too.
+    let broad = changed.iter().any(|(rel, text)| {
+        text.is_none()
+            || matches!(
+                layout::classify(rel),
+                Some(layout::Kind::Agency | layout::Kind::Plan | layout::Kind::Config)
+            )
+    });
+    if broad {
+        let before = tree_files(repo, target, prefix)?;
+        let mut after: BTreeMap<String, String> = before.iter().cloned().collect();
+        for (rel, text) in &changed {
+            match text {
+                Some(t) => after.insert(rel.clone(), t.clone()),
+                None => after.remove(rel),
+            };
+        }
+        let after: Vec<(String, String)> = after.into_iter().collect();
+        let old: BTreeSet<(String, String, String)> = load_files(&before)
+            .diagnostics
+            .into_iter()
+            .map(|d| (d.path, d.field, d.message))
+            .collect();
+        return Ok(load_files(&after)
+            .diagnostics
+            .into_iter()
+            .filter(|d| !old.contains(&(d.path.clone(), d.field.clone(), d.message.clone())))
+            .collect());
+    }
+    // The changed records, then the records they refer to.
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    let mut parsed = Vec::new();
+    for (rel, text) in &changed {
+        let Some(t) = text else { continue };
+        texts.insert(rel.clone(), t.clone());
+        match parse_path_text(rel, t) {
+            Ok(r) => parsed.push((rel.clone(), r)),
+            Err(d) => diagnostics.extend(d),
+        }
+    }
+    let mut refs: BTreeSet<String> = BTreeSet::new();
+    for (_, r) in &parsed {
+        match r {
+            super::Record::Assignment(a) => {
+                refs.insert(layout::plan_path(&a.plan));
+                refs.insert(layout::agency_path(&a.lead));
+                refs.extend(a.coordinating.iter().map(|c| layout::agency_path(c)));
+            }
+            super::Record::Report(r) => {
+                refs.insert(layout::plan_path(&r.plan));
+                refs.insert(layout::agency_path(&r.agency));
+                refs.extend(
+                    r.entries
+                        .iter()
+                        .map(|e| layout::assignment_path(&r.plan, &e.assignment)),
+                );
+            }
+            _ => {}
+        }
+    }
+    for rel in refs {
+        if changed.contains_key(&rel) {
+            continue;
+        }
+        if let Some(t) = read_blob(repo, target, &format!("{prefix}{rel}"))?
+            && let Ok(r) = parse_path_text(&rel, &t)
+        {
+            texts.insert(rel.clone(), t);
+            parsed.push((rel, r));
+        }
+    }
+    let (_, set) = collect(parsed);
+    let problems: Vec<_> = crate::model::rules::check(&set)
+        .into_iter()
+        .filter(|p| changed.contains_key(&p.path))
+        .collect();
+    diagnostics.extend(locate_problems(problems, |p| texts.get(p).cloned()));
+    sort_diagnostics(&mut diagnostics);
+    Ok(diagnostics)
+}
+
 /// Writes a commit whose tree is `base`'s with `updates` (repository paths, None: delete), with
 /// the given parents. Signs it through `git commit-tree -S` when `sign` is set.
 #[allow(clippy::too_many_arguments)]
