@@ -589,6 +589,19 @@ pub fn branch_slug(s: &str) -> String {
     if s.is_empty() { "change".into() } else { s }
 }
 
+/// The topic of a change branch from a commit message: the record id of `<verb> <kind> <id>:
+/// …` (`a01`, `2025-h1-so-y-te`), else the subject.
+pub fn change_topic(message: &str) -> String {
+    let subject = message.lines().next().unwrap_or("");
+    match subject.split_once(':') {
+        Some((head, _)) => match head.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [_, _, id] => branch_slug(id),
+            _ => branch_slug(head),
+        },
+        None => branch_slug(subject),
+    }
+}
+
 impl Store {
     /// The data repository's settings, read from the work tree.
     pub fn config(&self) -> Result<Config> {
@@ -622,6 +635,8 @@ impl Store {
     /// creates `review/<user>/<topic>` at HEAD and switches to it, so that the edit about to be
     /// committed lands there and not on the protected branch. Returns the branch made, if any.
     /// The work tree and index do not change (the new branch is at the same commit).
+    /// [`Store::commit`] calls it, so every writer (set, new, the TUI, revert …) is covered;
+    /// [`Store::commit_as`] does not (`kehoach init` and the demo build main themselves).
     pub fn ensure_change_branch(&self, topic: &str) -> Result<Option<String>> {
         let Ok(cfg) = self.config() else {
             return Ok(None);
@@ -702,4 +717,22 @@ pub fn policy_since(cfg: &Config) -> Option<&str> {
 /// A config path inside the data root, for callers that build repository paths.
 pub fn config_path(prefix: &str) -> String {
     format!("{prefix}{}", layout::CONFIG_FILE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_come_from_the_record_id() {
+        assert_eq!(
+            change_topic("update assignment a01: due: x → y\n\nbody"),
+            "a01"
+        );
+        assert_eq!(
+            change_topic("update report 2025-h1/so-y-te: entries"),
+            "2025-h1-so-y-te"
+        );
+        assert_eq!(change_topic("Sửa dữ liệu"), "sua-du-lieu");
+    }
 }

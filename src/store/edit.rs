@@ -349,8 +349,6 @@ impl Store {
             });
         }
         let message = commit_message(verb, rr, &changes, &self.repo_path(&rr.path));
-        // On the protected branch, the edit goes to a change branch (review item 1).
-        self.ensure_change_branch(&rr.id)?;
         let info = self.commit(
             &[Change {
                 path: rr.path.clone(),
