@@ -19,6 +19,7 @@
 //! | the branch being worked on (change branch or protected) and its request, for a status bar | [`branch_state`] → [`BranchState`] (`line_vi`/`line_en`) |
 //! | approve (merges when enough approvals; conflicts settled by `resolutions`) | [`approve`] → [`Approval`] |
 //! | ask for changes / reject, with a required reason | [`request_changes`], [`reject`] |
+//! | the merge with some conflicts settled (remaining conflicts, validity, merged texts) | [`preview`] → [`MergePreview`] |
 //! | per-field conflicts of a request, and settling them | [`Details::conflicts`] ([`merge::FieldConflict`]: record path + field + base/ours/theirs), [`Resolution`] with [`merge::Choice`] `Ours`/`Theirs`/`Value(text)` passed to [`approve`] |
 //! | offline transport | [`bundle`], [`import`] |
 //! | policy | [`policy::eligible`], [`policy::refusal`], [`policy::codeowners`] |
@@ -1095,6 +1096,46 @@ pub fn import(store: &Store, file: &Path) -> Result<Request> {
     let spec_refs: Vec<&str> = specs.iter().map(String::as_str).collect();
     store.git(&spec_refs)?;
     Ok(load(store, id)?.1)
+}
+
+/// The merge an approval would make, with some conflicts settled: for a screen that resolves
+/// conflicts field by field before approving.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MergePreview {
+    /// Records (paths relative to the data root) as they would be on the target (None:
+    /// deleted); text files only.
+    pub files: Vec<(String, Option<String>)>,
+    /// Conflicts not settled by the resolutions given.
+    pub conflicts: Vec<FieldConflict>,
+    /// Problems of the result (with the unsettled conflicts left as the target has them).
+    pub problems: Vec<Diagnostic>,
+}
+
+/// Previews the merge of request `id` into its target with `resolutions` applied.
+pub fn preview(store: &Store, id: u64, resolutions: &[Resolution]) -> Result<MergePreview> {
+    let (_, req) = load(store, id)?;
+    let repo = store.repo();
+    let head = oid(&req.head)?;
+    let target = branches::resolve(repo, &format!("refs/heads/{}", req.target))?;
+    let planned = plan_merge(store, target, head, resolutions)?;
+    let problems = merged_problems(store, target, &planned.updates)?;
+    Ok(MergePreview {
+        files: planned
+            .updates
+            .iter()
+            .filter_map(|(p, c)| {
+                let rel = p.strip_prefix(store.prefix()).unwrap_or(p).to_string();
+                match c {
+                    None => Some((rel, None)),
+                    Some(b) => std::str::from_utf8(b)
+                        .ok()
+                        .map(|t| (rel, Some(t.to_string()))),
+                }
+            })
+            .collect(),
+        conflicts: planned.conflicts,
+        problems,
+    })
 }
 
 /// Where the work stands: for `kehoach status`, the TUI's status bar and `kehoach review status`.

@@ -363,6 +363,25 @@ fn different_fields_of_one_record_merge_and_the_same_field_conflicts_by_name() {
         r.git(&["show", &format!("main:{}", sample_assignment(A1))])
             .contains("Bản A")
     );
+    // The library API a Reviews screen uses: conflicts per record and field, settled one by one.
+    let store = kehoach::store::Store::open(&r.path()).unwrap();
+    let p = kehoach::review::preview(&store, 4, &[]).unwrap();
+    assert_eq!(p.conflicts.len(), 1);
+    assert_eq!(p.conflicts[0].field, "output");
+    let choice = kehoach::review::Resolution {
+        path: sample_assignment(A1),
+        field: "output".into(),
+        choice: kehoach::review::merge::Choice::Value("Bản C".into()),
+    };
+    let p = kehoach::review::preview(&store, 4, &[choice]).unwrap();
+    assert!(p.conflicts.is_empty() && p.problems.is_empty());
+    assert!(
+        p.files[0]
+            .1
+            .as_deref()
+            .unwrap()
+            .contains("output = \"Bản C\"")
+    );
     // Settled per field.
     let spec = format!("{}:output=theirs", sample_assignment(A1));
     run_ok(
