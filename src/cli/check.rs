@@ -31,17 +31,22 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     } else {
         println!("records changed: {}", c.records.len());
         for r in &c.records {
-            println!("  {r}");
+            println!("  {}", sanitize(r));
         }
         for p in &c.problems {
-            println!("{p}");
+            println!("{}", sanitize(&p.to_string()));
         }
+        let short = |v: &Option<String>| {
+            v.as_deref()
+                .map(crate::model::fields::short)
+                .unwrap_or("(absent)".into())
+        };
         for k in &c.conflicts {
             println!(
                 "conflict: {}: ours {} / theirs {}",
-                k.name(),
-                k.ours.as_deref().unwrap_or("(absent)"),
-                k.theirs.as_deref().unwrap_or("(absent)")
+                sanitize(&k.name()),
+                short(&k.ours),
+                short(&k.theirs)
             );
         }
         println!(

@@ -322,7 +322,7 @@ fn print_details(d: &Details) {
     println!();
     println!("Changes against the merge base {}:", &d.base[..10]);
     for f in &d.diff {
-        println!("  {} ({})", f.path, f.status);
+        println!("  {} ({})", sanitize(&f.path), f.status);
         for c in &f.changes {
             println!("    {}", sanitize(&c.to_string()));
         }
@@ -334,7 +334,7 @@ fn print_details(d: &Details) {
         } else {
             println!("Conflicts with {}:", r.target);
             for c in &d.conflicts {
-                println!("  {}", c.name());
+                println!("  {}", sanitize(&c.name()));
                 println!(
                     "    base:   {}",
                     c.base.as_deref().map(short).unwrap_or("(absent)".into())
@@ -354,7 +354,7 @@ fn print_details(d: &Details) {
         } else {
             println!("The merged result has {} problem(s):", d.problems.len());
             for p in &d.problems {
-                println!("  {p}");
+                println!("  {}", sanitize(&p.to_string()));
             }
         }
     }
