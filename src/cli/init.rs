@@ -34,6 +34,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
         println!("  kehoach list plans");
         println!("  kehoach validate");
     } else {
+        println!(
+            "  name reviewers under [[review.reviewers]] in kehoach.toml: until then edits stay on main"
+        );
         println!("  kehoach new agency --id so-y-te --name \"Sở Y tế\" --kind department");
     }
     Ok(())
