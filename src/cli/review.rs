@@ -197,7 +197,7 @@ pub fn run(cwd: &Path, cmd: ReviewCommand) -> Result<(), CliError> {
                     fit(&age(s.age_seconds), 4),
                     fit(&s.author, 16),
                     fit(clean, 8),
-                    fit(&s.title, 28)
+                    fit(&s.title, 25)
                 );
                 let recs = s.records.join(", ");
                 println!("{}{}", " ".repeat(5), fit(&recs, 74));
