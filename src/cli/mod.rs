@@ -1,16 +1,22 @@
 //! The scripting CLI: one file per command. Commands print; library modules never do.
 
+mod audit;
 mod blame;
+mod check;
 mod demo;
 mod diff;
+mod hook;
 mod init;
 mod list;
 mod log;
+mod merge_driver;
 mod new;
 mod output;
+mod policy;
 mod rates;
 mod restore;
 mod revert;
+mod review;
 mod set;
 mod show;
 mod status;
@@ -73,6 +79,21 @@ pub enum Command {
     Init(init::Args),
     /// Make a demo repository from the sample plan and open it.
     Demo(demo::Args),
+    /// The review queue: submit, list, show, approve, request changes, reject, bundle, import.
+    #[command(subcommand)]
+    Review(review::ReviewCommand),
+    /// The review policy: show it, or write the equivalent CODEOWNERS file.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// List every commit of the protected branch that breaks the review policy.
+    Audit(audit::Args),
+    /// Server-side hooks (pre-receive) for the shared bare repository.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
+    /// For CI: validate a branch merged onto a base and say who may approve it.
+    Check(check::Args),
+    /// Git merge driver: field-level merge of TOML records (%O %A %B %P).
+    MergeDriver(merge_driver::Args),
 }
 
 /// Runs a parsed command line; the caller maps the error to an exit code.
@@ -93,6 +114,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Status(a)) => status::run(&dir, a),
         Some(Command::Init(a)) => init::run(a),
         Some(Command::Demo(a)) => demo::run(a),
+        Some(Command::Review(a)) => review::run(&dir, a),
+        Some(Command::Policy(a)) => policy::run(&dir, a),
+        Some(Command::Audit(a)) => audit::run(&dir, a),
+        Some(Command::Hook(a)) => hook::run(&dir, a),
+        Some(Command::Check(a)) => check::run(&dir, a),
+        Some(Command::MergeDriver(a)) => merge_driver::run(&dir, a),
         None => Err(CliError::new("no command given").with_hint(
             "run `kehoach --help` for the commands, or `kehoach demo` to try the sample plan",
         )),
