@@ -1,11 +1,13 @@
 //! The scripting CLI: one file per command. Commands print; library modules never do.
 
 mod demo;
+mod index;
 mod init;
 mod list;
 mod new;
 mod output;
 mod rates;
+mod search;
 mod set;
 mod show;
 mod validate;
@@ -48,6 +50,10 @@ pub enum Command {
     New(new::NewCommand),
     /// Change one field of a record and commit.
     Set(set::Args),
+    /// Find records: Vietnamese words with or without diacritics, "phrases", -words, filters.
+    Search(search::Args),
+    /// Bring the search index up to date (or rebuild it) and show what it holds.
+    Index(index::Args),
     /// Make a new data repository.
     Init(init::Args),
     /// Make a demo repository from the sample plan and open it.
@@ -63,6 +69,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Show(a)) => show::run(&dir, a),
         Some(Command::New(a)) => new::run(&dir, a),
         Some(Command::Set(a)) => set::run(&dir, a),
+        Some(Command::Search(a)) => search::run(&dir, a),
+        Some(Command::Index(a)) => index::run(&dir, a),
         Some(Command::Init(a)) => init::run(a),
         Some(Command::Demo(a)) => demo::run(a),
         None => Err(CliError::new("no command given").with_hint(

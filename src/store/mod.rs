@@ -8,6 +8,7 @@ pub mod init;
 pub mod layout;
 pub mod load;
 pub mod parse;
+pub mod tree;
 
 use std::path::{Path, PathBuf};
 
