@@ -30,6 +30,7 @@ use super::{Hit, SearchError};
 use crate::model::{Due, Period, PeriodKind};
 use crate::store::Store;
 use crate::store::layout::Kind;
+use crate::store::tree::FileStat;
 
 /// Changes when the schema or the analysis changes: an index of another version is rebuilt.
 const FORMAT: u32 = 1;
@@ -187,67 +188,41 @@ impl SearchIndex {
     /// Opens the index of a store, bringing it up to date with HEAD and the work tree: catches
     /// up incrementally when it can, rebuilds when the index is missing, stale beyond repair,
     /// locked by a dead writer or corrupt.
+    ///
+    /// When HEAD is the indexed commit and no record file's `stat` changed since the last
+    /// update, no file is read and git's status is not asked: that is the common case.
     pub fn open(store: &Store) -> Result<SearchIndex, SearchError> {
         let head = store.head_commit()?;
-        let overlay = wanted_overlay(store)?;
         let dir = index_dir(store);
-        let existing = open_dir(&dir);
-        if let Ok((index, state)) = &existing
+        if let Ok((index, state)) = open_dir(&dir)
             && state.format == FORMAT
             && state.prefix == store.prefix()
             && state.commit == head
-            && overlay.len() == state.overlay.len()
-            && overlay
-                .iter()
-                .all(|(p, (b, _))| state.overlay.get(p) == Some(b))
+            && let Some(snap) = read_snapshot(store)
+            && snap.commit == head
         {
-            register_tokenizers(index);
-            if let Ok(reader) = reader_of(index) {
-                return Ok(SearchIndex {
-                    index: index.clone(),
-                    reader,
-                    fields: schema().1,
-                    state: state.clone(),
-                    dir: Some(dir),
-                    update: Update::UpToDate,
-                });
-            }
-        }
-        // Something to do: take the writer's turn, then look again.
-        let _lock = lock(store)?;
-        let reason = match open_dir(&dir) {
-            Err(e) => {
-                if dir.exists() {
-                    format!("the index could not be read ({e})")
-                } else {
-                    "there was no index".to_string()
+            let stats = store.stat_record_files()?;
+            if snap.fingerprint == fingerprint(&stats) && racy_ok(store, &snap.racy, &state, &head)?
+            {
+                register_tokenizers(&index);
+                if let Ok(reader) = reader_of(&index) {
+                    return Ok(SearchIndex {
+                        index,
+                        reader,
+                        fields: schema().1,
+                        state,
+                        dir: Some(dir),
+                        update: Update::UpToDate,
+                    });
                 }
             }
-            Ok((_, state)) if state.format != FORMAT => {
-                "the index was made by another version".to_string()
-            }
-            Ok((_, state)) if state.prefix != store.prefix() => "the data root moved".to_string(),
-            Ok((index, state)) => match catch_up(store, index, state, &head, &overlay, &dir) {
-                Ok(si) => return Ok(si),
-                Err(e) => format!("catching up failed ({e})"),
-            },
-        };
-        let mut si = rebuild_locked(store, &head, &overlay, &dir)?;
-        si.update = Update::Rebuilt { reason };
-        Ok(si)
+        }
+        sync(store, false)
     }
 
     /// Rebuilds the index from the repository, whatever state it is in.
     pub fn rebuild(store: &Store) -> Result<SearchIndex, SearchError> {
-        let head = store.head_commit()?;
-        let overlay = wanted_overlay(store)?;
-        let dir = index_dir(store);
-        let _lock = lock(store)?;
-        let mut si = rebuild_locked(store, &head, &overlay, &dir)?;
-        si.update = Update::Rebuilt {
-            reason: "asked for".into(),
-        };
-        Ok(si)
+        sync(store, true)
     }
 
     /// Builds an index in memory, leaving nothing on disk (for read-only repositories).
@@ -766,4 +741,225 @@ fn catch_up(
             records: paths.len(),
         },
     })
+}
+
+/// The `stat` of the work tree's record files when the index was last brought up to date.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Snapshot {
+    /// The commit the index reflected then.
+    commit: Option<String>,
+    /// Of every file's stat, in any order.
+    fingerprint: String,
+    /// Files written in the same clock tick as the snapshot: their stat may not show a change
+    /// made right after, so their content is checked each time.
+    racy: Vec<String>,
+}
+
+const SNAPSHOT: &str = "search.snap";
+const STATS: &str = "search.stats";
+
+fn fingerprint(stats: &[FileStat]) -> String {
+    use std::hash::{Hash, Hasher};
+    let (mut a, mut b) = (0u64, 0u64);
+    for st in stats {
+        let mut h = std::hash::DefaultHasher::new();
+        st.hash(&mut h);
+        let x = h.finish();
+        a = a.wrapping_add(x);
+        b ^= x.rotate_left(17).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    format!("{:x}-{a:016x}{b:016x}", stats.len())
+}
+
+fn read_snapshot(store: &Store) -> Option<Snapshot> {
+    let bytes = store.read_private(SNAPSHOT).ok()??;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn read_stats(store: &Store) -> Option<Vec<FileStat>> {
+    let bytes = store.read_private(STATS).ok()??;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Writes the snapshot of `stats`, taken after the file-system time `taken`.
+fn write_snapshot(
+    store: &Store,
+    stats: &[FileStat],
+    taken: i64,
+    commit: &Option<String>,
+) -> Result<(), SearchError> {
+    let racy = stats
+        .iter()
+        .filter(|s| s.mtime_ns >= taken || s.ctime_ns >= taken)
+        .map(|s| s.path.clone())
+        .collect();
+    let snap = Snapshot {
+        commit: commit.clone(),
+        fingerprint: fingerprint(stats),
+        racy,
+    };
+    let stats_json = serde_json::to_vec(stats).map_err(|e| SearchError::Corrupt(e.to_string()))?;
+    let snap_json = serde_json::to_vec(&snap).map_err(|e| SearchError::Corrupt(e.to_string()))?;
+    store.write_private(STATS, &stats_json)?;
+    store.write_private(SNAPSHOT, &snap_json)?;
+    Ok(())
+}
+
+/// What the index should hold for `rel`: None when it is the commit's version, else the
+/// work-tree blob and content ("" and None for a file deleted in the work tree).
+fn overlay_entry(
+    store: &Store,
+    head: &Option<String>,
+    rel: &str,
+) -> Result<Option<(String, Option<Vec<u8>>)>, SearchError> {
+    let wt = store.read_worktree(rel)?;
+    let head_blob = match head {
+        Some(h) => store.record_blob_at(h, rel)?,
+        None => None,
+    };
+    Ok(match (wt, head_blob) {
+        (None, None) => None,
+        (None, Some(_)) => Some((String::new(), None)),
+        (Some(c), hb) => {
+            let b = Store::blob_id(&c);
+            if hb.as_deref() == Some(b.as_str()) {
+                None
+            } else {
+                Some((b, Some(c)))
+            }
+        }
+    })
+}
+
+/// True when every racy file still holds what the index has for it.
+fn racy_ok(
+    store: &Store,
+    racy: &[String],
+    state: &State,
+    head: &Option<String>,
+) -> Result<bool, SearchError> {
+    for rel in racy {
+        let want = overlay_entry(store, head, rel)?.map(|(b, _)| b);
+        if want.as_ref() != state.overlay.get(rel) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The overlay, found from what changed since the last snapshot: files whose stat changed,
+/// racy files, files of the old overlay, and files the commits differ in.
+fn overlay_since(
+    store: &Store,
+    state: &State,
+    snap: &Snapshot,
+    old: &[FileStat],
+    now: &[FileStat],
+    head: &Option<String>,
+) -> Result<Overlay, SearchError> {
+    use std::collections::{BTreeSet, HashMap};
+    let old_map: HashMap<&str, &FileStat> = old.iter().map(|s| (s.path.as_str(), s)).collect();
+    let mut cands: BTreeSet<String> = BTreeSet::new();
+    let mut seen = HashSet::new();
+    for st in now {
+        seen.insert(st.path.as_str());
+        if old_map.get(st.path.as_str()) != Some(&st) {
+            cands.insert(st.path.clone());
+        }
+    }
+    cands.extend(
+        old.iter()
+            .filter(|s| !seen.contains(s.path.as_str()))
+            .map(|s| s.path.clone()),
+    );
+    cands.extend(snap.racy.iter().cloned());
+    cands.extend(state.overlay.keys().cloned());
+    if let (Some(a), Some(b)) = (&state.commit, head)
+        && a != b
+    {
+        if !store.has_commit(a) {
+            return Err(SearchError::Corrupt(format!("commit {a} is gone")));
+        }
+        cands.extend(store.changed_record_paths(a, b)?);
+    } else if state.commit != *head {
+        return Err(SearchError::Corrupt("HEAD appeared or vanished".into()));
+    }
+    let mut out = Overlay::new();
+    for rel in cands {
+        if let Some(e) = overlay_entry(store, head, &rel)? {
+            out.insert(rel, e);
+        }
+    }
+    Ok(out)
+}
+
+/// Brings the index up to date under the writers' lock: catches up, or rebuilds when it must
+/// (or when `force`), then records the work tree's snapshot.
+fn sync(store: &Store, force: bool) -> Result<SearchIndex, SearchError> {
+    let dir = index_dir(store);
+    let _lock = lock(store)?;
+    let head = store.head_commit()?;
+    let taken = store.fs_now_ns()?;
+    let stats = store.stat_record_files()?;
+    let existing = open_dir(&dir);
+    let reason = match &existing {
+        _ if force => Some("asked for".to_string()),
+        Err(e) => Some(if dir.exists() {
+            format!("the index could not be read ({e})")
+        } else {
+            "there was no index".to_string()
+        }),
+        Ok((_, state)) if state.format != FORMAT => {
+            Some("the index was made by another version".to_string())
+        }
+        Ok((_, state)) if state.prefix != store.prefix() => Some("the data root moved".to_string()),
+        Ok(_) => None,
+    };
+    let mut reason = reason;
+    if reason.is_none()
+        && let Ok((index, state)) = existing
+    {
+        // The overlay from the snapshot when there is one, else from git's status.
+        let overlay = match (read_snapshot(store), read_stats(store)) {
+            (Some(snap), Some(old)) if snap.commit == state.commit => {
+                match overlay_since(store, &state, &snap, &old, &stats, &head) {
+                    Ok(o) => o,
+                    Err(_) => wanted_overlay(store)?,
+                }
+            }
+            _ => wanted_overlay(store)?,
+        };
+        let same = state.commit == head
+            && overlay.len() == state.overlay.len()
+            && overlay
+                .iter()
+                .all(|(p, (b, _))| state.overlay.get(p) == Some(b));
+        let result = if same {
+            register_tokenizers(&index);
+            reader_of(&index).map(|reader| SearchIndex {
+                index,
+                reader,
+                fields: schema().1,
+                state,
+                dir: Some(dir.clone()),
+                update: Update::UpToDate,
+            })
+        } else {
+            catch_up(store, index, state, &head, &overlay, &dir)
+        };
+        match result {
+            Ok(si) => {
+                write_snapshot(store, &stats, taken, &head)?;
+                return Ok(si);
+            }
+            Err(e) => reason = Some(format!("catching up failed ({e})")),
+        }
+    }
+    let overlay = wanted_overlay(store)?;
+    let mut si = rebuild_locked(store, &head, &overlay, &dir)?;
+    write_snapshot(store, &stats, taken, &head)?;
+    si.update = Update::Rebuilt {
+        reason: reason.unwrap_or_default(),
+    };
+    Ok(si)
 }

@@ -199,3 +199,123 @@ impl BlobReader {
             .collect()
     }
 }
+
+/// What `stat` says of a record file of the work tree: enough to notice that it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct FileStat {
+    /// Path relative to the data root.
+    pub path: String,
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// Status change time, nanoseconds since the epoch.
+    pub ctime_ns: i64,
+    pub ino: u64,
+}
+
+fn stat_dir(dir: &Path, rel: &str, depth: usize, out: &mut Vec<FileStat>) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::io(dir, e)),
+    };
+    for entry in rd {
+        let entry = entry.map_err(|e| StoreError::io(dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        let child = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let ft = entry
+            .file_type()
+            .map_err(|e| StoreError::io(entry.path(), e))?;
+        if ft.is_dir() {
+            if depth < 4 {
+                stat_dir(&entry.path(), &child, depth + 1, out)?;
+            }
+        } else if ft.is_file() && name.ends_with(".toml") && is_record_path(&child) {
+            let m = entry
+                .metadata()
+                .map_err(|e| StoreError::io(entry.path(), e))?;
+            out.push(FileStat {
+                path: child,
+                size: m.size(),
+                mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+                ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
+                ino: m.ino(),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// `stat` of every record file of the work tree (agencies and plans), unsorted. Reads
+    /// folders in parallel, one plan at a time; reads no file.
+    pub fn stat_record_files(&self) -> Result<Vec<FileStat>> {
+        use rayon::prelude::*;
+        let root = self.root();
+        let mut out = Vec::new();
+        stat_dir(&root.join("agencies"), "agencies", 1, &mut out)?;
+        let plans: Vec<(std::path::PathBuf, String)> = match std::fs::read_dir(root.join("plans")) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter_map(|e| {
+                    let name = e.file_name().to_str()?.to_string();
+                    (!name.starts_with('.')).then(|| (e.path(), format!("plans/{name}")))
+                })
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+            Err(e) => return Err(StoreError::io(root.join("plans"), e)),
+        };
+        let parts: Vec<Result<Vec<FileStat>>> = plans
+            .par_iter()
+            .map(|(p, rel)| {
+                let mut v = Vec::new();
+                stat_dir(p, rel, 2, &mut v)?;
+                Ok(v)
+            })
+            .collect();
+        for p in parts {
+            out.extend(p?);
+        }
+        Ok(out)
+    }
+
+    /// The time the file system gives a file written now, nanoseconds since the epoch (for
+    /// telling files written in the same clock tick as a snapshot).
+    pub fn fs_now_ns(&self) -> Result<i64> {
+        use std::os::unix::fs::MetadataExt;
+        let dir = self.git_dir().join("kehoach");
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let p = dir.join("clock");
+        std::fs::write(&p, b"").map_err(|e| StoreError::io(&p, e))?;
+        let m = std::fs::metadata(&p).map_err(|e| StoreError::io(&p, e))?;
+        Ok(m.mtime() * 1_000_000_000 + m.mtime_nsec())
+    }
+}
+
+impl Store {
+    /// Reads a file kehoach keeps for itself under `<git dir>/kehoach/`; None when missing.
+    pub fn read_private(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let p = self.git_dir().join("kehoach").join(name);
+        match std::fs::read(&p) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io(p, e)),
+        }
+    }
+
+    /// Writes a file kehoach keeps for itself under `<git dir>/kehoach/`, atomically.
+    pub fn write_private(&self, name: &str, content: &[u8]) -> Result<()> {
+        let p = self.git_dir().join("kehoach").join(name);
+        super::commit::write_atomic(&p, content)
+    }
+}

@@ -359,6 +359,14 @@ fn index_catches_up_with_commits_and_uncommitted_edits() {
     drop(index);
     assert_eq!(SearchIndex::open(&s).unwrap().update(), &Update::UpToDate);
 
+    // Same size, written right after the index looked (the same clock tick): still seen.
+    let rel = sample_assignment("a03");
+    r.write(&rel, &r.read(&rel).replace("cá voi xanh", "cá voi xanb"));
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(ids(&index, "ca voi xanb"), ["a03"]);
+    drop(index);
+    r.write(&rel, &r.read(&rel).replace("cá voi xanb", "cá voi xanh"));
+
     // A new file, not yet added, and a deleted one.
     let mut text = r.read(&sample_assignment("a03"));
     text = text.replace("id = \"a03\"", "id = \"a99\"");
