@@ -153,7 +153,8 @@ fn lock(store: &Store) -> Result<std::fs::File, SearchError> {
 }
 
 /// Work-tree files by path: blob id of the content ("" when deleted) and the content.
-type Overlay = BTreeMap<String, (String, Option<Vec<u8>>)>;
+type Overlay = BTreeMap<String, OverlayEntry>;
+type OverlayEntry = (String, Option<Vec<u8>>);
 
 /// The overlay the work tree asks for: every record file that differs from HEAD.
 fn wanted_overlay(store: &Store) -> Result<Overlay, SearchError> {
@@ -811,7 +812,7 @@ fn overlay_entry(
     store: &Store,
     head: &Option<String>,
     rel: &str,
-) -> Result<Option<(String, Option<Vec<u8>>)>, SearchError> {
+) -> Result<Option<OverlayEntry>, SearchError> {
     let wt = store.read_worktree(rel)?;
     let head_blob = match head {
         Some(h) => store.record_blob_at(h, rel)?,
