@@ -6,6 +6,7 @@ mod check;
 mod demo;
 mod diff;
 mod hook;
+mod index;
 mod init;
 mod list;
 mod log;
@@ -17,6 +18,7 @@ mod rates;
 mod restore;
 mod revert;
 mod review;
+mod search;
 mod set;
 mod show;
 mod status;
@@ -75,6 +77,10 @@ pub enum Command {
     Sync(sync::Args),
     /// The branch, ahead/behind its remote and uncommitted records; or a plan's reporting rates.
     Status(status::Args),
+    /// Find records: Vietnamese words with or without diacritics, "phrases", -words, filters.
+    Search(search::Args),
+    /// Bring the search index up to date (or rebuild it) and show what it holds.
+    Index(index::Args),
     /// Make a new data repository.
     Init(init::Args),
     /// Make a demo repository from the sample plan and open it.
@@ -112,6 +118,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Restore(a)) => restore::run(&dir, a),
         Some(Command::Sync(a)) => sync::run(&dir, a),
         Some(Command::Status(a)) => status::run(&dir, a),
+        Some(Command::Search(a)) => search::run(&dir, a),
+        Some(Command::Index(a)) => index::run(&dir, a),
         Some(Command::Init(a)) => init::run(a),
         Some(Command::Demo(a)) => demo::run(a),
         Some(Command::Review(a)) => review::run(&dir, a),

@@ -12,6 +12,7 @@ pub mod layout;
 pub mod load;
 pub mod parse;
 pub mod sync;
+pub mod tree;
 
 use std::path::{Path, PathBuf};
 
