@@ -1,11 +1,15 @@
 //! The scripting CLI: one file per command. Commands print; library modules never do.
 
+mod agency;
 mod demo;
+mod due;
+mod export;
 mod init;
 mod list;
 mod new;
 mod output;
 mod rates;
+mod report;
 mod set;
 mod show;
 mod validate;
@@ -52,6 +56,18 @@ pub enum Command {
     Init(init::Args),
     /// Make a demo repository from the sample plan and open it.
     Demo(demo::Args),
+    /// Deadlines of assignments: what is overdue, what is due soon.
+    Due(due::Args),
+    /// Reporting rates of a plan: the agency × period matrix (temporary name; to become `status PLAN`).
+    Rates(rates::Args),
+    /// Agency changes: retire an agency in favour of a successor.
+    #[command(subcommand)]
+    Agency(agency::AgencyCommand),
+    /// Reports: the consolidated report of a period.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+    /// Export a plan: its official document (md, html) or its data (csv, json).
+    Export(export::Args),
 }
 
 /// Runs a parsed command line; the caller maps the error to an exit code.
@@ -65,6 +81,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Set(a)) => set::run(&dir, a),
         Some(Command::Init(a)) => init::run(a),
         Some(Command::Demo(a)) => demo::run(a),
+        Some(Command::Due(a)) => due::run(&dir, a),
+        Some(Command::Rates(a)) => rates::run_args(&dir, a),
+        Some(Command::Agency(a)) => agency::run(&dir, a),
+        Some(Command::Report(a)) => report::run(&dir, a),
+        Some(Command::Export(a)) => export::run(&dir, a),
         None => Err(CliError::new("no command given").with_hint(
             "run `kehoach --help` for the commands, or `kehoach demo` to try the sample plan",
         )),

@@ -8,6 +8,8 @@ pub mod init;
 pub mod layout;
 pub mod load;
 pub mod parse;
+pub mod partial;
+pub mod provenance;
 
 use std::path::{Path, PathBuf};
 
