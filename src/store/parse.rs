@@ -272,10 +272,8 @@ impl<'a> Locator<'a> {
 /// Every string in a TOML value that is not NFC (keys too), with its field path.
 fn non_nfc_fields(prefix: &mut Vec<Seg>, v: &toml::Value, out: &mut Vec<String>) {
     match v {
-        toml::Value::String(s) => {
-            if !is_nfc(s) {
-                out.push(format_path(prefix));
-            }
+        toml::Value::String(s) if !is_nfc(s) => {
+            out.push(format_path(prefix));
         }
         toml::Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
@@ -396,17 +394,17 @@ pub fn parse_record(kind: Kind, path: &str, text: &str) -> Result<Record, Vec<Di
                     }
                     continue;
                 }
-                K::Required { property } => {
-                    if let serde_json::Value::String(p) = property {
-                        segs.push(Seg::Key(p.clone()));
-                        let f = format_path(&segs);
-                        let mut d = loc.diag(path, &f, "missing required field");
-                        // Point at the table that lacks it.
-                        segs.pop();
-                        (d.line, d.column) = loc.at(&format_path(&segs));
-                        diags.push(d);
-                        continue;
-                    }
+                K::Required {
+                    property: serde_json::Value::String(p),
+                } => {
+                    segs.push(Seg::Key(p.clone()));
+                    let f = format_path(&segs);
+                    let mut d = loc.diag(path, &f, "missing required field");
+                    // Point at the table that lacks it.
+                    segs.pop();
+                    (d.line, d.column) = loc.at(&format_path(&segs));
+                    diags.push(d);
+                    continue;
                 }
                 _ => {}
             }

@@ -99,15 +99,14 @@ impl<'a> PlanDoc<'a> {
     /// The body of the plan, as the seed lays it out, then the appendix.
     pub fn blocks(&self) -> Vec<Block> {
         let p = self.plan;
-        let mut b = Vec::new();
-        b.push(Block::Masthead {
+        let mut b = vec![Block::Masthead {
             left: vec![String::new(), self.agency_name(&p.issuer).to_uppercase()],
             right: vec![
                 String::new(),
                 "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".into(),
                 "Độc lập - Tự do - Hạnh phúc".into(),
             ],
-        });
+        }];
         b.push(Block::Para {
             text: vi::number_line(&p.number, &p.symbol),
             bold: false,
