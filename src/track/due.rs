@@ -9,11 +9,11 @@
 //!   report of the lead agency (any period) has an entry for the assignment with status `done`.
 //! - **A recurring rule**: let `o` be the last occurrence strictly before today and on or after
 //!   the day the plan assigns the work (the plan's date, else the start of its first reporting
-//!   period), and `p` the occurrence before `o`. The occurrence `o` closes the window `(p, o]`.
-//!   The assignment is overdue when `o` exists, the lead agency was active on `o`, and no report
-//!   of the lead agency for a period overlapping that window has an entry for the assignment
-//!   with status `done`. (A report for 2025-h1 saying the work is done meets the 15 July 2025
-//!   occurrence of `half-yearly:01-15`, whose window is 16 January – 15 July.)
+//!   period). The assignment is overdue when `o` exists, the lead agency was active on `o`, and
+//!   no report of the lead agency marks the assignment `done` for the reporting period that
+//!   contains `o` or the period just before it (a deadline shortly after a period closes is
+//!   that period's: the report for 2025-h1 meets the 15 July 2025 occurrence of
+//!   `half-yearly:01-15`, but not the one of 15 January 2026).
 //!
 //! An occurrence that falls after the lead agency ended does not count against it: that work
 //! has no holder, and is shown as [`DueState::LeadEnded`] so that someone moves it to a
@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 
 use crate::model::rules::{Lifetime, RecordSet, parse_plan_date};
-use crate::model::{Assignment, Due, Period, WorkStatus};
+use crate::model::{Assignment, Due, Period, PeriodKind, WorkStatus};
 
 /// Where an assignment stands against its deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -194,21 +194,26 @@ impl DueContext {
     }
 }
 
-/// The occurrence of a rule that a check as of `today` looks at, with its window start
-/// (exclusive): for a single date the date itself (window unbounded), for a recurring rule the
-/// last occurrence before today since `since`. None when nothing has fallen due.
-pub fn last_occurrence(due: &Due, today: Date, since: Date) -> Option<(Date, Option<Date>)> {
+/// The deadline a check as of `today` looks at: a single date once it has passed, or the last
+/// occurrence of a recurring rule before today and since `since`; with `true` when recurring.
+pub fn last_occurrence(due: &Due, today: Date, since: Date) -> Option<(Date, bool)> {
     match due {
         Due::Continuous => None,
-        Due::On(d) => (*d < today).then_some((*d, None)),
-        _ => {
-            let o = due.last_before(today, Some(since))?;
-            let prev = due
-                .last_before(o, None)
-                .or_else(|| o.checked_sub(jiff::Span::new().years(1)).ok());
-            Some((o, prev))
-        }
+        Due::On(d) => (*d < today).then_some((*d, false)),
+        _ => due.last_before(today, Some(since)).map(|o| (o, true)),
     }
+}
+
+/// The reporting periods whose `done` mark meets the occurrence `o`: the one containing it and
+/// the one just before.
+pub fn meeting_periods(kind: PeriodKind, o: Date) -> [Period; 2] {
+    let here = Period::containing(kind, o);
+    let before = here
+        .start()
+        .yesterday()
+        .map(|d| Period::containing(kind, d))
+        .unwrap_or(here);
+    [before, here]
 }
 
 /// Where one assignment stands as of `today`.
@@ -244,14 +249,16 @@ pub fn assess(a: &Assignment, path: &str, ctx: &DueContext, today: Date) -> DueI
         _ => {}
     }
     let marks = ctx.done_marks(a);
-    if let Some((o, prev)) = last_occurrence(&a.due, today, since)
+    if let Some((o, recurring)) = last_occurrence(&a.due, today, since)
         && ctx.lead_active(&a.lead, o)
     {
-        let met = match prev {
+        let met = if recurring {
+            marks
+                .iter()
+                .any(|per| meeting_periods(per.kind(), o).contains(per))
+        } else {
             // A single date: done in any report.
-            None => !marks.is_empty(),
-            // A window (prev, o]: a period overlapping it.
-            Some(p) => marks.iter().any(|per| per.end() > p && per.start() <= o),
+            !marks.is_empty()
         };
         if !met {
             item.state = DueState::Overdue;
@@ -259,7 +266,7 @@ pub fn assess(a: &Assignment, path: &str, ctx: &DueContext, today: Date) -> DueI
             item.days_overdue = Some((today - o).get_days() as i64);
             return item;
         }
-        if prev.is_none() {
+        if !recurring {
             item.state = DueState::ReportedDone;
             return item;
         }
@@ -329,7 +336,7 @@ pub fn report_paths_needed(
     set: &RecordSet,
     ctx: &DueContext,
     today: Date,
-    kind_of: impl Fn(&str) -> Option<(crate::model::PeriodKind, Period)>,
+    kind_of: impl Fn(&str) -> Option<(PeriodKind, Period)>,
 ) -> Vec<String> {
     let mut out = std::collections::BTreeSet::new();
     for la in &set.assignments {
@@ -345,18 +352,19 @@ pub fn report_paths_needed(
             .get(&a.plan)
             .copied()
             .unwrap_or(first.start());
-        let Some((o, prev)) = last_occurrence(&a.due, today, since) else {
+        let Some((o, recurring)) = last_occurrence(&a.due, today, since) else {
             continue;
         };
-        let from = match prev {
-            Some(p) => p.tomorrow().unwrap_or(p),
-            None => first.start(),
-        };
-        let to = if prev.is_some() { o } else { today };
-        let mut per = Period::containing(kind, from.max(first.start()));
-        while per.start() <= to {
-            out.insert(crate::store::layout::report_path(&a.plan, &per, &a.lead));
-            per = per.next();
+        if recurring {
+            for per in meeting_periods(kind, o) {
+                out.insert(crate::store::layout::report_path(&a.plan, &per, &a.lead));
+            }
+        } else {
+            let mut per = first;
+            while per.start() <= today {
+                out.insert(crate::store::layout::report_path(&a.plan, &per, &a.lead));
+                per = per.next();
+            }
         }
     }
     out.into_iter().collect()
@@ -502,10 +510,10 @@ mod tests {
             ("p".into(), "a1".into(), "so".into()),
             vec!["2025-h1".parse().unwrap()],
         );
-        // 15 July closes (15 Jan, 15 Jul], which 2025-h1 overlaps.
+        // 15 July falls in 2025-h2, just after 2025-h1.
         let (s, _, next) = state("half-yearly:01-15", "2025-12-31", &c);
         assert_eq!((s, next), (DueState::Upcoming, Some(d("2026-01-15"))));
-        // 15 January 2026 closes (15 Jul, 15 Jan]: 2025-h1 does not overlap it.
+        // 15 January 2026 falls in 2026-h1, after 2025-h2: 2025-h1 no longer meets it.
         let (s, missed, _) = state("half-yearly:01-15", "2026-01-16", &c);
         assert_eq!((s, missed), (DueState::Overdue, Some(d("2026-01-15"))));
     }
