@@ -78,11 +78,23 @@ pub fn parse_fast(rel: &str, text: &str) -> std::result::Result<Record, String> 
 /// Reads and parses the given data-root paths in parallel; missing files are skipped silently
 /// when `skip_missing`.
 pub fn read_paths(root: &Path, rels: Vec<String>, skip_missing: bool) -> Partial {
+    read_paths_where(root, rels, skip_missing, None)
+}
+
+/// [`read_paths`], parsing only the files whose text contains `needle` (the others are read and
+/// dropped): for questions that only records holding some value can answer.
+pub fn read_paths_where(
+    root: &Path,
+    rels: Vec<String>,
+    skip_missing: bool,
+    needle: Option<&str>,
+) -> Partial {
     let files = rels.len();
     let results: Vec<(String, std::result::Result<Record, String>)> = rels
         .into_par_iter()
         .filter_map(|rel| {
             let r = match std::fs::read_to_string(root.join(&rel)) {
+                Ok(t) if needle.is_some_and(|n| !t.contains(n)) => return None,
                 Ok(t) => parse_fast(&rel, &t),
                 Err(e) if skip_missing && e.kind() == std::io::ErrorKind::NotFound => {
                     return None;

@@ -355,6 +355,9 @@ pub fn report_paths_needed(
         let Some((o, recurring)) = last_occurrence(&a.due, today, since) else {
             continue;
         };
+        if !ctx.lead_active(&a.lead, o) {
+            continue;
+        }
         if recurring {
             for per in meeting_periods(kind, o) {
                 out.insert(crate::store::layout::report_path(&a.plan, &per, &a.lead));

@@ -192,7 +192,8 @@ pub fn deadlines(
     let needed = due::report_paths_needed(&loaded.records, &ctx, today, |plan| {
         kinds.get(plan).copied()
     });
-    let reports = partial::read_paths(root, needed, true);
+    // Only reports that mark some entry done can change a verdict.
+    let reports = partial::read_paths_where(root, needed, true, Some("done"));
     ctx.add_reports(&reports.records);
     let items = due::deadlines(&loaded.records, &ctx, today);
     let mut problems = loaded.problems;

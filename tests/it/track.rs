@@ -570,3 +570,23 @@ fn consolidated_report_of_a_period() {
         String::from_utf8_lossy(&out.stderr).contains("not one of the plan's reporting periods")
     );
 }
+
+#[test]
+fn dashboard_api_for_the_tui() {
+    let r = TestRepo::sample();
+    let store = kehoach::store::Store::open(&r.path()).unwrap();
+    let d = kehoach::track::dashboard(&store, jiff::civil::date(2025, 12, 31)).unwrap();
+    let overdue: Vec<&str> = d.overdue.iter().map(|i| i.assignment.as_str()).collect();
+    assert_eq!(overdue, ["a02"]);
+    assert_eq!(d.progress.len(), 1);
+    let p = &d.progress[0];
+    assert_eq!((p.assignments, p.done, p.overdue), (36, 1, 1));
+    assert_eq!(p.lead_ended, 30);
+    assert_eq!(d.matrices.len(), 1);
+    let m = &d.matrices[0];
+    let cell = m
+        .cell("ubnd-huyen-phu-quy", "2025-h2".parse().unwrap())
+        .unwrap();
+    assert_eq!(cell.state.symbol(), "·");
+    assert!(d.problems.is_empty(), "{:?}", d.problems);
+}
