@@ -166,6 +166,9 @@ fn main() {
             t.elapsed().as_secs_f64()
         );
     }
+    if std::env::args().any(|a| a == "--generate-only") {
+        return;
+    }
     let store = Store::open(&dir).unwrap();
     let today = jiff::civil::date(2025, 12, 31);
     println!(

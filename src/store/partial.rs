@@ -185,9 +185,215 @@ pub fn load_assignments(root: &Path, plans: Option<&[String]>) -> Result<Partial
     Ok(read_paths(root, paths, true))
 }
 
+/// A basic string on one line with no escapes (`"so-y-te"`), followed by nothing or a comment.
+fn simple_str(v: &str) -> Option<&str> {
+    let rest = v.strip_prefix('"')?;
+    let end = rest.find('"')?;
+    let (s, after) = (&rest[..end], rest[end + 1..].trim_start());
+    (!s.contains('\\') && (after.is_empty() || after.starts_with('#'))).then_some(s)
+}
+
+/// A one-line array of simple strings (`["a", "b"]`).
+fn simple_arr(v: &str) -> Option<Vec<String>> {
+    let inner = v.strip_prefix('[')?;
+    let end = inner.find(']')?;
+    let after = inner[end + 1..].trim_start();
+    if !(after.is_empty() || after.starts_with('#')) {
+        return None;
+    }
+    inner[..end]
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| simple_str(x).map(String::from))
+        .collect()
+}
+
+/// Reads the fields of an assignment that deadlines and progress need (id, plan, tasks, lead,
+/// coordinating, title, due, status) from its top-level lines, without a full TOML parse. Other
+/// fields are left empty. None when the text uses a form this does not handle (tables, escapes,
+/// multi-line values for those fields …): then parse it fully.
+pub fn scan_assignment(text: &str) -> Option<Assignment> {
+    let (mut id, mut plan, mut lead, mut title, mut due, mut status) =
+        (None, None, None, None, None, None);
+    let (mut tasks, mut coordinating) = (None, None);
+    let mut in_multiline: Option<&str> = None;
+    for line in text.lines() {
+        if let Some(d) = in_multiline {
+            if let Some(i) = line.find(d) {
+                if line[..i].ends_with('\\') {
+                    return None;
+                }
+                in_multiline = None;
+            }
+            continue;
+        }
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if t.starts_with('[') {
+            return None;
+        }
+        let (k, v) = t.split_once('=')?;
+        let (k, v) = (k.trim(), v.trim());
+        if v.starts_with("\"\"\"") || v.starts_with("'''") {
+            let d = &v[..3];
+            if matches!(k, "id" | "plan" | "lead" | "title" | "due" | "status") {
+                return None;
+            }
+            if !v[3..].contains(d) {
+                in_multiline = Some(d);
+            }
+            continue;
+        }
+        match k {
+            "id" => id = Some(simple_str(v)?),
+            "plan" => plan = Some(simple_str(v)?),
+            "lead" => lead = Some(simple_str(v)?),
+            "title" => title = Some(simple_str(v)?),
+            "due" => due = Some(simple_str(v)?.parse().ok()?),
+            "status" => {
+                status = Some(match simple_str(v)? {
+                    "not_started" => crate::model::WorkStatus::NotStarted,
+                    "in_progress" => crate::model::WorkStatus::InProgress,
+                    "done" => crate::model::WorkStatus::Done,
+                    "cancelled" => crate::model::WorkStatus::Cancelled,
+                    _ => return None,
+                })
+            }
+            "tasks" => tasks = Some(simple_arr(v)?),
+            "coordinating" => coordinating = Some(simple_arr(v)?),
+            _ => {
+                // A value that goes on over several lines cannot be skipped line by line.
+                let bare = v.split(" #").next().unwrap_or(v).trim_end();
+                if (v.starts_with('[') && !bare.ends_with(']'))
+                    || (v.starts_with('{') && !bare.ends_with('}'))
+                {
+                    return None;
+                }
+            }
+        }
+    }
+    if in_multiline.is_some() {
+        return None;
+    }
+    Some(Assignment {
+        id: id?.to_string(),
+        plan: plan?.to_string(),
+        tasks: tasks?,
+        lead: lead?.to_string(),
+        coordinating: coordinating.unwrap_or_default(),
+        title: title?.to_string(),
+        description: String::new(),
+        output: String::new(),
+        due: due?,
+        status: status?,
+        source: String::new(),
+        notes: String::new(),
+    })
+}
+
+/// Like [`load_assignments`], reading assignments with [`scan_assignment`] (a full parse only
+/// when it declines): their description, output, source and notes are left empty.
+pub fn load_assignments_brief(root: &Path, plans: Option<&[String]>) -> Result<Partial> {
+    let ids: Vec<String> = match plans {
+        Some(p) => p.to_vec(),
+        None => plan_ids(root),
+    };
+    let mut base = base_paths(root);
+    let mut asg = Vec::new();
+    for p in &ids {
+        if crate::model::check_id(p).is_err() || !root.join(layout::plan_path(p)).is_file() {
+            return Err(StoreError::NotFound(p.clone()));
+        }
+        base.push(layout::plan_path(p));
+        asg.extend(assignment_paths(root, p));
+    }
+    let mut out = read_paths(root, base, true);
+    let scanned: Vec<(String, std::result::Result<Record, String>)> = asg
+        .into_par_iter()
+        .map(|rel| {
+            let r = match std::fs::read_to_string(root.join(&rel)) {
+                Ok(t) => match scan_assignment(&t) {
+                    Some(a) => Ok(Record::Assignment(a)),
+                    None => parse_fast(&rel, &t),
+                },
+                Err(e) => Err(format!("cannot read: {e}")),
+            };
+            (rel, r)
+        })
+        .collect();
+    out.files += scanned.len();
+    for (path, r) in scanned {
+        match r {
+            Ok(Record::Assignment(record)) => out
+                .records
+                .assignments
+                .push(crate::model::rules::Located { path, record }),
+            Ok(_) => {}
+            Err(m) => out.problems.push(format!("{path}: {m}")),
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scanning_agrees_with_parsing_on_the_sample() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("plan-data");
+        let dir = root.join("plans/kh-27-qd-ttg-binh-thuan/assignments");
+        let mut n = 0;
+        for name in toml_files(&dir) {
+            let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+            let full: Assignment = toml::from_str(&text).unwrap();
+            let brief = scan_assignment(&text).expect("the sample is in the simple form");
+            assert_eq!(
+                (
+                    &brief.id,
+                    &brief.plan,
+                    &brief.tasks,
+                    &brief.lead,
+                    &brief.coordinating
+                ),
+                (
+                    &full.id,
+                    &full.plan,
+                    &full.tasks,
+                    &full.lead,
+                    &full.coordinating
+                )
+            );
+            assert_eq!(
+                (&brief.title, brief.due, brief.status),
+                (&full.title, full.due, full.status)
+            );
+            n += 1;
+        }
+        assert_eq!(n, 36);
+    }
+
+    #[test]
+    fn scanning_declines_what_it_does_not_handle() {
+        let base = "id = \"a1\"\nplan = \"p\"\ntasks = [\"t1\"]\nlead = \"x\"\ntitle = \"T\"\ndue = \"continuous\"\nstatus = \"done\"\n";
+        assert!(scan_assignment(base).is_some());
+        // Escapes, literal strings, multi-line values of needed fields, tables.
+        assert!(scan_assignment(&base.replace("\"T\"", "\"a \\\" b\"")).is_none());
+        assert!(scan_assignment(&base.replace("\"T\"", "'T'")).is_none());
+        assert!(scan_assignment(&base.replace("\"T\"", "\"\"\"\nT\"\"\"")).is_none());
+        assert!(scan_assignment(&format!("{base}[x]\ny = 1\n")).is_none());
+        // A line inside a multi-line string is not a key.
+        let tricky = format!("{base}notes = \"\"\"\nstatus = \"cancelled\"\n\"\"\"\n");
+        assert_eq!(
+            scan_assignment(&tricky).unwrap().status,
+            crate::model::WorkStatus::Done
+        );
+        // A multi-line array of another field.
+        assert!(scan_assignment(&format!("{base}extra = [\n 1,\n]\n")).is_none());
+    }
 
     #[test]
     fn reads_one_plan_of_the_sample() {

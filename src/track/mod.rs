@@ -176,7 +176,7 @@ pub fn deadlines(
             }
         }
     }
-    let loaded = partial::load_assignments(root, plans)?;
+    let loaded = partial::load_assignments_brief(root, plans)?;
     let mut ctx = DueContext::from_records(&loaded.records);
     let kinds: std::collections::HashMap<&str, (crate::model::PeriodKind, Period)> = loaded
         .records
@@ -284,7 +284,7 @@ fn ser_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
 /// Overdue assignments, per-plan progress and each plan's matrix, as of `today`.
 pub fn dashboard(store: &Store, today: Date) -> Result<Dashboard, TrackError> {
     let d = deadlines(store, today, None)?;
-    let set = partial::load_assignments(store.root(), None)?;
+    let set = partial::load_assignments_brief(store.root(), None)?;
     let progress = progress(&set.records, &d.items);
     let mut matrices = Vec::new();
     let mut problems = d.problems;
