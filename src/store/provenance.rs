@@ -47,10 +47,11 @@ impl Store {
                 .ok()
                 .map(|e| e.id())
         };
+        let mut here = folder_tree(&tip);
         let mut commit = Some(tip);
         while let Some(c) = commit {
             let parent = c.parent(0).ok();
-            let here = folder_tree(&c);
+            // Each commit's folder tree is looked up once, as the parent of the one before.
             let before = parent.as_ref().and_then(folder_tree);
             if here.is_some() && here != before {
                 let new_tree = c.tree()?;
@@ -82,6 +83,7 @@ impl Store {
                 }
             }
             commit = parent;
+            here = before;
         }
         Ok(out)
     }
