@@ -112,8 +112,14 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         );
         return Ok(());
     }
+    let many_plans = items.iter().any(|i| i.plan != items[0].plan);
     let mut ended = 0;
     for i in &items {
+        let id = if many_plans {
+            format!("{}/{}", i.plan, i.assignment)
+        } else {
+            i.assignment.clone()
+        };
         let when = match i.state {
             DueState::Overdue => format!(
                 "late {} d, {}",
@@ -130,7 +136,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         println!(
             "{} {} {} {} {}",
             i.state.symbol(),
-            fit(&i.assignment, 16),
+            fit(&id, 16),
             fit(&i.lead, 20),
             fit(&when, 24),
             fit(&i.title, 15).trim_end()
