@@ -1,10 +1,13 @@
 //! The scripting CLI: one file per command. Commands print; library modules never do.
 
+mod agency;
 mod audit;
 mod blame;
 mod check;
 mod demo;
 mod diff;
+mod due;
+mod export;
 mod hook;
 mod index;
 mod init;
@@ -15,6 +18,7 @@ mod new;
 mod output;
 mod policy;
 mod rates;
+mod report;
 mod restore;
 mod revert;
 mod review;
@@ -100,6 +104,18 @@ pub enum Command {
     Check(check::Args),
     /// Git merge driver: field-level merge of TOML records (%O %A %B %P).
     MergeDriver(merge_driver::Args),
+    /// Deadlines of assignments: what is overdue, what is due soon.
+    Due(due::Args),
+    /// Reporting rates of a plan: the agency × period matrix (temporary name; to become `status PLAN`).
+    Rates(rates::Args),
+    /// Agency changes: retire an agency in favour of a successor.
+    #[command(subcommand)]
+    Agency(agency::AgencyCommand),
+    /// Reports: the consolidated report of a period.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+    /// Export a plan: its official document (md, html) or its data (csv, json).
+    Export(export::Args),
 }
 
 /// Runs a parsed command line; the caller maps the error to an exit code.
@@ -128,6 +144,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Hook(a)) => hook::run(&dir, a),
         Some(Command::Check(a)) => check::run(&dir, a),
         Some(Command::MergeDriver(a)) => merge_driver::run(&dir, a),
+        Some(Command::Due(a)) => due::run(&dir, a),
+        Some(Command::Rates(a)) => rates::run_args(&dir, a),
+        Some(Command::Agency(a)) => agency::run(&dir, a),
+        Some(Command::Report(a)) => report::run(&dir, a),
+        Some(Command::Export(a)) => export::run(&dir, a),
         None => Err(CliError::new("no command given").with_hint(
             "run `kehoach --help` for the commands, or `kehoach demo` to try the sample plan",
         )),

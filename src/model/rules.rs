@@ -1,5 +1,11 @@
 //! Rules across records: references resolve, ids match file names, no duplicates,
 //! dates and periods valid and consistent, agencies active when assigned.
+//!
+//! "Active when assigned": an agency named on an assignment (lead or coordinating) must be
+//! active on the plan's date, or have taken the work over as the `successor` of an agency whose
+//! `valid_until` is on or after that date, being active from the day after it (this is what
+//! `kehoach agency retire` records). A report of an agency about an assignment that has since
+//! passed to its successor (following `successor` links) stays valid.
 
 use std::collections::{HashMap, HashSet};
 
@@ -202,6 +208,41 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
     }
     let lifetime =
         |id: &str| -> Option<Lifetime> { agencies.get(id).map(|a| Lifetime::of(&a.record)) };
+    // Takeovers: successor id → the days it took over a predecessor's work (the day after the
+    // predecessor's valid_until).
+    let mut takeovers: HashMap<&str, Vec<Date>> = HashMap::new();
+    for la in &set.agencies {
+        let a = &la.record;
+        if let (false, Some(until)) = (a.successor.is_empty(), parse_date(&a.valid_until))
+            && let Ok(day) = until.tomorrow()
+        {
+            takeovers.entry(a.successor.as_str()).or_default().push(day);
+        }
+    }
+    // An agency may be named on an assignment when it is active on the day the plan assigns the
+    // work, or when it took the work over from a predecessor: it is then the successor of an
+    // agency that ended on or after that day, and it is active on the day after that end.
+    let may_hold = |id: &str, life: &Lifetime, on: Date| -> bool {
+        life.active_on(on)
+            || takeovers
+                .get(id)
+                .is_some_and(|days| days.iter().any(|d| *d > on && life.active_on(*d)))
+    };
+    // True when `agency`, or an agency that succeeded it (following successors), is involved in
+    // the assignment: a report of a retired agency about work since passed on stays valid.
+    let involved_or_passed_on = |agency: &str, a: &Assignment| -> bool {
+        let mut cur = agency;
+        for _ in 0..16 {
+            if a.involves(cur) {
+                return true;
+            }
+            match agencies.get(cur) {
+                Some(x) if !x.record.successor.is_empty() => cur = &x.record.successor,
+                _ => return false,
+            }
+        }
+        false
+    };
 
     // Plans.
     let mut plans: HashMap<&str, &Located<Plan>> = HashMap::new();
@@ -373,7 +414,7 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
                 None => out.push(unknown_agency(p, &field, id)),
                 Some(life) => {
                     if let Some(on) = assigned_on
-                        && !life.active_on(on)
+                        && !may_hold(id, &life, on)
                     {
                         out.push(Problem::new(
                             p,
@@ -526,7 +567,7 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
                     format!("plan {} has no assignment {:?}", r.plan, e.assignment),
                 )),
                 Some(a) => {
-                    if !a.record.involves(&r.agency) {
+                    if !involved_or_passed_on(&r.agency, &a.record) {
                         out.push(Problem::new(
                             p,
                             &field,

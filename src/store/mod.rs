@@ -11,6 +11,8 @@ pub mod init;
 pub mod layout;
 pub mod load;
 pub mod parse;
+pub mod partial;
+pub mod provenance;
 pub mod sync;
 pub mod tree;
 
