@@ -9,11 +9,11 @@ pub mod generate;
 pub mod history;
 pub mod init;
 pub mod layout;
+pub mod listing;
 pub mod load;
 pub mod parse;
 pub mod partial;
 pub mod provenance;
-pub mod status;
 pub mod sync;
 pub mod tree;
 

@@ -14,7 +14,6 @@ use super::tree::{Index, Node, Row, flatten};
 use crate::model::fields::FieldChange;
 use crate::store::RecordRef;
 use crate::store::layout::{self, Kind};
-use crate::store::status::RepoStatus;
 
 /// One IO action, performed outside `update`.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,11 +58,10 @@ pub enum Effect {
     LoadHistory {
         path: String,
     },
-    /// The field-level changes of one commit to a record → [`Msg::CommitDiff`].
-    LoadCommitDiff {
-        path: String,
-        commit: String,
-    },
+    /// Open (or build) the full-text index in the background → [`Msg::SearchReady`].
+    OpenSearch,
+    /// Bring the full-text index up to date after a commit (background).
+    RefreshSearch,
     /// Who last changed each field → [`Msg::Blame`].
     LoadBlame {
         path: String,
@@ -104,6 +102,17 @@ pub struct Detail {
     pub as_of: Option<String>,
 }
 
+/// Where the work tree stands, for the status bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepoStatus {
+    pub branch: String,
+    pub upstream: Option<String>,
+    pub ahead: usize,
+    pub behind: usize,
+    /// Records changed and not committed.
+    pub uncommitted: Vec<String>,
+}
+
 /// One search hit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
@@ -123,6 +132,10 @@ pub struct LogEntry {
     pub date: String,
     pub author: String,
     pub subject: String,
+    /// "created", "modified", "renamed", "deleted".
+    pub status: String,
+    /// The fields this commit changed, one line each.
+    pub changes: Vec<String>,
 }
 
 /// A panel of lines (reviews, dashboard, blame, diff).
@@ -181,13 +194,14 @@ pub enum Msg {
     SearchResults {
         query: String,
         hits: Vec<Hit>,
+        /// The query does not parse: what is wrong, for the search line.
+        error: Option<String>,
     },
+    SearchReady,
     History {
         path: String,
         entries: Vec<LogEntry>,
     },
-    CommitDiff(Panel),
-    Blame(Panel),
     Panel(Panel),
     Info(String),
     Failed(String),
@@ -222,6 +236,8 @@ pub struct SearchState {
     pub selected: usize,
     /// The query the hits answer (results may arrive after more typing).
     pub answered: String,
+    /// Why the query does not parse, shown under it.
+    pub error: Option<String>,
 }
 
 pub struct HistoryState {
@@ -317,7 +333,7 @@ impl State {
 
     /// The effects to run at start.
     pub fn init() -> Vec<Effect> {
-        vec![Effect::Scan, Effect::LoadStatus]
+        vec![Effect::Scan, Effect::LoadStatus, Effect::OpenSearch]
     }
 
     /// The screen keys go to.
@@ -668,9 +684,12 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             let t = format!("{} {short}: {subject}", st.t(S::Committed));
             st.info(t);
             st.detail = None;
-            let mut fx = vec![Effect::LoadStatus, Effect::LoadRecord { path: rr.path }];
-            fx.push(Effect::LoadLabels);
-            fx
+            vec![
+                Effect::LoadStatus,
+                Effect::LoadRecord { path: rr.path },
+                Effect::LoadLabels,
+                Effect::RefreshSearch,
+            ]
         }
         Msg::EditorDone { rr, old, text } => vec![Effect::PrepareSave {
             origin: Origin::Editor,
@@ -678,13 +697,22 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             old,
             new: text,
         }],
-        Msg::SearchResults { query, hits } => {
+        Msg::SearchResults { query, hits, error } => {
             if let Some(Screen::Search(s)) = st.stack.last_mut() {
                 s.answered = query;
                 s.hits = hits;
+                s.error = error;
                 s.selected = s.selected.min(s.hits.len().saturating_sub(1));
             }
             vec![]
+        }
+        Msg::SearchReady => {
+            st.full_text = true;
+            if matches!(st.stack.last(), Some(Screen::Search(_))) {
+                search_effects(st)
+            } else {
+                vec![]
+            }
         }
         Msg::History { path, entries } => {
             if let Some(Screen::History(h)) = st.stack.last_mut()
@@ -695,7 +723,7 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
-        Msg::CommitDiff(p) | Msg::Blame(p) | Msg::Panel(p) => {
+        Msg::Panel(p) => {
             st.stack.push(Screen::Panel(p, 0));
             vec![]
         }
@@ -885,6 +913,7 @@ fn browse_key(st: &mut State, _k: KeyPress, action: Option<Action>) -> Vec<Effec
                 hits: vec![],
                 selected: 0,
                 answered: String::new(),
+                error: None,
             })));
             vec![]
         }
@@ -941,6 +970,15 @@ fn browse_key(st: &mut State, _k: KeyPress, action: Option<Action>) -> Vec<Effec
             let t = format!("{}: {text}", st.t(S::Copied));
             st.info(t);
             vec![Effect::Copy(text)]
+        }
+        Action::Back => {
+            // Back from a past version to the record as it is now.
+            match st.detail.as_ref().filter(|d| d.as_of.is_some()) {
+                Some(d) => vec![Effect::LoadRecord {
+                    path: d.rr.path.clone(),
+                }],
+                None => vec![],
+            }
         }
         Action::Reviews => vec![Effect::LoadReviews],
         Action::Dashboard => vec![Effect::LoadDashboard],
@@ -1249,6 +1287,7 @@ fn search_effects(st: &mut State) -> Vec<Effect> {
     if let Some(Screen::Search(s)) = st.stack.last_mut() {
         s.hits = hits;
         s.answered = query;
+        s.error = None;
     }
     vec![]
 }
@@ -1377,6 +1416,7 @@ fn search_key(st: &mut State, k: KeyPress, action: Option<Action>) -> Vec<Effect
 }
 
 fn history_key(st: &mut State, action: Option<Action>) -> Vec<Effect> {
+    let lang = st.lang;
     let Some(Screen::History(h)) = st.stack.last_mut() else {
         return vec![];
     };
@@ -1402,13 +1442,21 @@ fn history_key(st: &mut State, action: Option<Action>) -> Vec<Effect> {
             h.selected = n.saturating_sub(1);
             vec![]
         }
-        Some(Action::Diff) => match h.entries.get(h.selected) {
-            Some(e) => vec![Effect::LoadCommitDiff {
-                path: h.path.clone(),
-                commit: e.commit.clone(),
-            }],
-            None => vec![],
-        },
+        Some(Action::Diff) => {
+            if let Some(e) = h.entries.get(h.selected) {
+                let short: String = e.commit.chars().take(10).collect();
+                let mut lines = vec![
+                    format!("{short}  {}  {}", e.date, e.author),
+                    e.subject.clone(),
+                    String::new(),
+                    format!("{} ({})", S::Changes.get(lang), e.status),
+                ];
+                lines.extend(e.changes.iter().map(|c| format!("  {c}")));
+                let title = format!("{}: {}", S::DiffTitle.get(lang), h.path);
+                st.stack.push(Screen::Panel(Panel { title, lines }, 0));
+            }
+            vec![]
+        }
         Some(Action::Blame) => vec![Effect::LoadBlame {
             path: h.path.clone(),
         }],

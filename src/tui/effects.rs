@@ -8,10 +8,14 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-use super::app::{Detail, Effect, Msg, Origin, label_of};
+use std::sync::{Arc, Mutex};
+
+use super::app::{Detail, Effect, Hit, LogEntry, Msg, Origin, Panel, RepoStatus, label_of};
+use super::strings::{Lang, S};
 use super::tree::Index;
 use crate::model::fields::diff;
 use crate::model::text::to_nfc;
+use crate::search::{Query, SearchIndex};
 use crate::store::layout::{self, Kind};
 use crate::store::{Change, RecordRef, Store, StoreError};
 
@@ -38,6 +42,10 @@ pub struct Runtime {
     queued: Vec<Box<dyn FnOnce() -> Msg + Send>>,
     /// The editor command; `$VISUAL`, `$EDITOR`, else `vi`.
     pub editor: String,
+    /// The full-text index, once opened in the background.
+    search: Arc<Mutex<Option<SearchIndex>>>,
+    /// The interface language, for the panels built here.
+    pub lang: Lang,
 }
 
 impl Runtime {
@@ -59,6 +67,8 @@ impl Runtime {
             rx,
             pending: 0,
             queued: Vec::new(),
+            search: Arc::new(Mutex::new(None)),
+            lang: Lang::En,
             editor,
         }
     }
@@ -131,10 +141,18 @@ impl Runtime {
             }
             Effect::LoadStatus => {
                 let root = self.root.clone();
-                self.spawn(move || match Store::open(&root).and_then(|s| s.status()) {
-                    Ok(s) => Msg::Status(s),
-                    Err(e) => Msg::Failed(e.to_string()),
-                });
+                self.spawn(
+                    move || match Store::open(&root).and_then(|s| s.branch_status()) {
+                        Ok(s) => Msg::Status(RepoStatus {
+                            branch: s.branch,
+                            upstream: s.upstream,
+                            ahead: s.ahead,
+                            behind: s.behind,
+                            uncommitted: s.uncommitted.into_iter().map(|d| d.path).collect(),
+                        }),
+                        Err(e) => Msg::Failed(e.to_string()),
+                    },
+                );
                 vec![]
             }
             Effect::LoadRecord { path } => vec![Msg::Record(self.load_record(&path))],
@@ -165,13 +183,150 @@ impl Runtime {
                 vec![Msg::Resize(0, 0)]
             }
             Effect::Quit => vec![],
-            Effect::Search { .. }
-            | Effect::LoadHistory { .. }
-            | Effect::LoadCommitDiff { .. }
-            | Effect::LoadBlame { .. }
-            | Effect::LoadAsOf { .. }
-            | Effect::LoadReviews
-            | Effect::LoadDashboard => vec![Msg::Failed(not_available())],
+            Effect::OpenSearch => {
+                let root = self.root.clone();
+                let slot = self.search.clone();
+                self.spawn(move || {
+                    match Store::open(&root)
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| SearchIndex::open(&s).map_err(|e| e.to_string()))
+                    {
+                        Ok(ix) => {
+                            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(ix);
+                            Msg::SearchReady
+                        }
+                        // Title search goes on working without the index.
+                        Err(e) => Msg::Failed(format!("search index: {e}")),
+                    }
+                });
+                vec![]
+            }
+            Effect::RefreshSearch => {
+                let root = self.root.clone();
+                let slot = self.search.clone();
+                self.spawn(move || {
+                    let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+                    let Some(ix) = guard.as_mut() else {
+                        return Msg::Info(String::new());
+                    };
+                    match Store::open(&root)
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| ix.refresh(&s).map(|_| ()).map_err(|e| e.to_string()))
+                    {
+                        Ok(()) => Msg::SearchReady,
+                        Err(e) => Msg::Failed(format!("search index: {e}")),
+                    }
+                });
+                vec![]
+            }
+            Effect::Search { query, kind } => vec![self.search(query, kind)],
+            Effect::LoadHistory { path } => {
+                let root = self.root.clone();
+                self.spawn(move || history(&root, path));
+                vec![]
+            }
+            Effect::LoadBlame { path } => {
+                let root = self.root.clone();
+                let lang = self.lang;
+                self.spawn(move || blame(&root, &path, lang));
+                vec![]
+            }
+            Effect::LoadAsOf { path, commit } => vec![self.as_of(&path, &commit)],
+            Effect::LoadReviews => {
+                let root = self.root.clone();
+                let lang = self.lang;
+                self.spawn(move || reviews(&root, lang));
+                vec![]
+            }
+            Effect::LoadDashboard => {
+                let root = self.root.clone();
+                let lang = self.lang;
+                self.spawn(move || dashboard(&root, lang));
+                vec![]
+            }
+        }
+    }
+
+    fn search(&self, query: String, kind: Option<Kind>) -> Msg {
+        let guard = self.search.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(ix) = guard.as_ref() else {
+            return Msg::SearchResults {
+                query,
+                hits: vec![],
+                error: None,
+            };
+        };
+        if query.trim().is_empty() {
+            return Msg::SearchResults {
+                query,
+                hits: vec![],
+                error: None,
+            };
+        }
+        let text = match kind {
+            Some(k) => format!("{query} kind:{}", k.as_str()),
+            None => query.clone(),
+        };
+        let q = match Query::parse(&text) {
+            Ok(q) => q,
+            Err(e) => {
+                let msg = match e.hint() {
+                    Some(h) => format!("{e} ({h})"),
+                    None => e.to_string(),
+                };
+                return Msg::SearchResults {
+                    query,
+                    hits: vec![],
+                    error: Some(msg),
+                };
+            }
+        };
+        match ix.search(&q, 100) {
+            Ok(found) => Msg::SearchResults {
+                query,
+                hits: found
+                    .into_iter()
+                    .map(|h| {
+                        let mut snippet = String::new();
+                        let mut highlights = Vec::new();
+                        for (piece, hl) in &h.snippet {
+                            if *hl {
+                                highlights.push((snippet.len(), snippet.len() + piece.len()));
+                            }
+                            snippet.push_str(piece);
+                        }
+                        Hit {
+                            path: h.path,
+                            kind: h.kind,
+                            id: h.id,
+                            title: h.title,
+                            snippet,
+                            highlights,
+                        }
+                    })
+                    .collect(),
+                error: None,
+            },
+            Err(e) => Msg::SearchResults {
+                query,
+                hits: vec![],
+                error: Some(e.to_string()),
+            },
+        }
+    }
+
+    fn as_of(&self, path: &str, commit: &str) -> Msg {
+        match self.store.read_rev(path, commit) {
+            Ok((rr, text, summary)) => {
+                let when = format!(
+                    "{} {} {}",
+                    summary.short_id(),
+                    summary.short_date(),
+                    summary.author
+                );
+                Msg::Record(Ok(Detail::parse(rr, text, Some(when))))
+            }
+            Err(e) => Msg::Failed(e.to_string()),
         }
     }
 
@@ -326,6 +481,146 @@ impl Runtime {
 }
 
 const EDITOR_NOTE: &str = "# kehoach: ";
+
+/// A record's versions, newest first.
+fn history(root: &std::path::Path, path: String) -> Msg {
+    match Store::open(root).and_then(|s| s.record_log(&path)) {
+        Ok(versions) => Msg::History {
+            path,
+            entries: versions
+                .into_iter()
+                .map(|v| LogEntry {
+                    date: v.commit.short_date(),
+                    commit: v.commit.commit,
+                    author: v.commit.author,
+                    subject: v.commit.summary,
+                    status: v.status.as_str().to_string(),
+                    changes: v.changes.iter().map(|c| c.to_string()).collect(),
+                })
+                .collect(),
+        },
+        Err(e) => Msg::Failed(e.to_string()),
+    }
+}
+
+/// Who last changed each field of a record.
+fn blame(root: &std::path::Path, path: &str, lang: Lang) -> Msg {
+    match Store::open(root).and_then(|s| s.blame(path)) {
+        Ok(fields) => {
+            let mut lines = Vec::new();
+            for f in fields {
+                lines.push(format!(
+                    "{}  {} {} {}",
+                    f.field,
+                    f.commit.short_id(),
+                    f.commit.short_date(),
+                    f.commit.author
+                ));
+                lines.push(format!("    {}", crate::model::fields::short(&f.value)));
+            }
+            Msg::Panel(Panel {
+                title: format!("{}: {path}", S::BlameTitle.get(lang)),
+                lines,
+            })
+        }
+        Err(e) => Msg::Failed(e.to_string()),
+    }
+}
+
+/// The review queue.
+fn reviews(root: &std::path::Path, lang: Lang) -> Msg {
+    let store = match Store::open(root) {
+        Ok(s) => s,
+        Err(e) => return Msg::Failed(e.to_string()),
+    };
+    let mut lines = Vec::new();
+    if let Ok(b) = crate::review::branch_state(&store) {
+        lines.push(match lang {
+            Lang::Vi => b.line_vi(),
+            Lang::En => b.line_en(),
+        });
+        lines.push(String::new());
+    }
+    match crate::review::list(&store, false) {
+        Ok(list) if list.is_empty() => lines.push(S::NoReviews.get(lang).to_string()),
+        Ok(list) => {
+            for r in list {
+                lines.push(format!(
+                    "#{} [{}] {} — {} · {} {}",
+                    r.id,
+                    r.state,
+                    r.title,
+                    r.author,
+                    r.approvals,
+                    S::Approvals.get(lang)
+                ));
+                for p in r.records.iter().take(5) {
+                    lines.push(format!("    {p}"));
+                }
+            }
+        }
+        Err(e) => return Msg::Failed(e.to_string()),
+    }
+    Msg::Panel(Panel {
+        title: S::ReviewsTitle.get(lang).to_string(),
+        lines,
+    })
+}
+
+/// Progress, overdue work and reporting, as of today.
+fn dashboard(root: &std::path::Path, lang: Lang) -> Msg {
+    let store = match Store::open(root) {
+        Ok(s) => s,
+        Err(e) => return Msg::Failed(e.to_string()),
+    };
+    let today = crate::track::today();
+    let d = match crate::track::dashboard(&store, today) {
+        Ok(d) => d,
+        Err(e) => return Msg::Failed(e.to_string()),
+    };
+    let mut lines = vec![format!("{}: {today}", S::Today.get(lang)), String::new()];
+    for p in &d.progress {
+        lines.push(format!(
+            "{} — {}/{} {} ({}), {} {}, {} {}",
+            p.plan,
+            p.done,
+            p.assignments - p.cancelled,
+            S::DoneWord.get(lang),
+            p.percent_done
+                .map(|x| format!("{x:.0}%"))
+                .unwrap_or_else(|| "–".into()),
+            p.in_progress,
+            S::InProgressWord.get(lang),
+            p.overdue,
+            S::OverdueWord.get(lang),
+        ));
+    }
+    lines.push(String::new());
+    lines.push(format!(
+        "{} ({})",
+        S::OverdueTitle.get(lang),
+        d.overdue.len()
+    ));
+    for i in &d.overdue {
+        lines.push(format!(
+            "  {} {} — {} · {} {}",
+            i.assignment,
+            crate::model::fields::short(&i.title),
+            i.lead,
+            i.missed.map(|m| m.to_string()).unwrap_or_default(),
+            i.days_overdue
+                .map(|n| format!("(+{n})"))
+                .unwrap_or_default()
+        ));
+    }
+    for m in &d.problems {
+        lines.push(format!("! {m}"));
+    }
+    Msg::Panel(Panel {
+        title: S::DashboardTitle.get(lang).to_string(),
+        lines,
+    })
+}
 
 /// Removes the problem notes put at the top of the file for the editor.
 fn strip_notes(text: &str) -> String {

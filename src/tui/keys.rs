@@ -281,6 +281,7 @@ impl Default for Keymap {
                 ("ctrl-r", Refresh),
                 ("ctrl-z", Suspend),
                 ("?", Help),
+                ("esc", Back),
                 ("q", Quit),
                 ("ctrl-c", Quit),
             ]),

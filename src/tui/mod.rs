@@ -153,10 +153,9 @@ impl App {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let state = State::new(settings.lang, settings.keymap, settings.color, name);
-        App {
-            state,
-            runtime: Runtime::new(store),
-        }
+        let mut runtime = Runtime::new(store);
+        runtime.lang = settings.lang;
+        App { state, runtime }
     }
 
     /// Runs the start-up effects.

@@ -142,6 +142,13 @@ strings! {
     NotAvailable => "Chức năng này chưa có trong bản dựng này.", "This is not available in this build.";
     // Reviews and dashboard.
     ReviewsTitle => "Yêu cầu duyệt", "Review requests";
+    NoReviews => "Không có yêu cầu duyệt nào đang mở.", "No open review requests.";
+    Approvals => "lượt duyệt", "approval(s)";
+    Today => "Hôm nay", "Today";
+    DoneWord => "xong", "done";
+    InProgressWord => "đang làm", "in progress";
+    OverdueWord => "quá hạn", "overdue";
+    OverdueTitle => "Nhiệm vụ quá hạn", "Overdue assignments";
     DashboardTitle => "Theo dõi tiến độ", "Progress";
     // Messages.
     Copied => "Đã chép", "Copied";

@@ -697,14 +697,21 @@ fn search(f: &mut Frame, st: &State, s: &SearchState, area: Rect, theme: &Theme)
     );
     f.render_widget(Paragraph::new(Line::from(line)), input);
     let query = s.input.lines().join(" ");
-    let count_text = if query.trim().is_empty() {
+    let count_text = if let Some(e) = &s.error {
+        safe(e)
+    } else if query.trim().is_empty() {
         String::new()
     } else if s.hits.is_empty() {
         st.t(S::NoResults).to_string()
     } else {
         format!("{} {}", s.hits.len(), st.t(S::Results))
     };
-    f.render_widget(Paragraph::new(Span::styled(count_text, theme.dim())), count);
+    let style = if s.error.is_some() {
+        theme.error()
+    } else {
+        theme.dim()
+    };
+    f.render_widget(Paragraph::new(Span::styled(count_text, style)), count);
     // Each hit: a line with kind, id and title; a line of snippet when there is one.
     let per = |h: &super::app::Hit| if h.snippet.is_empty() { 1 } else { 2 };
     let mut lines: Vec<Line> = Vec::new();

@@ -66,6 +66,51 @@ fn screens_at_80x24_and_120x40() {
         "/ \"so y te\" tab tab tab tab",
     );
     snap("history", &repo, Lang::En, "j j L");
+    // The report of Sở Y tế for 2025-h1: sent, then accepted.
+    let report = "j h j l j l j j";
+    snap("history_report", &repo, Lang::En, &format!("{report} L"));
+    snap(
+        "history_diff",
+        &repo,
+        Lang::En,
+        &format!("{report} L enter"),
+    );
+    snap("history_help", &repo, Lang::En, &format!("{report} L ?"));
+    snap("blame", &repo, Lang::En, &format!("{report} b"));
+    snap("as_of", &repo, Lang::En, &format!("{report} L j a"));
+    snap("search_query_error", &repo, Lang::En, "/ \"status:\"");
+    snap("search_help", &repo, Lang::En, "/ f1");
+    snap("reviews", &repo, Lang::En, "R");
+}
+
+#[test]
+fn dashboard_shows_progress_and_overdue_work() {
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::Vi, 120, 40);
+    ui.keys("D");
+    let screen = ui.screen();
+    assert!(screen.contains("Theo dõi tiến độ"), "{screen}");
+    assert!(screen.contains("kh-27-qd-ttg-binh-thuan —"), "{screen}");
+    assert!(screen.contains("Nhiệm vụ quá hạn"), "{screen}");
+    ui.keys("esc");
+    assert!(ui.state().stack.is_empty());
+}
+
+#[test]
+fn view_as_of_a_commit_and_back() {
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::En, 80, 24);
+    ui.keys("j h j l j l j j L j a");
+    let d = ui.state().detail.clone().unwrap();
+    assert!(d.as_of.is_some());
+    assert!(d.text.contains("status = \"submitted\""), "{}", d.text);
+    // No editing a past version; Esc comes back to the present.
+    ui.keys("e");
+    assert!(ui.state().stack.is_empty());
+    ui.keys("esc");
+    let d = ui.state().detail.clone().unwrap();
+    assert!(d.as_of.is_none());
+    assert!(d.text.contains("status = \"accepted\""));
 }
 
 #[test]
