@@ -42,6 +42,8 @@ pub struct Runtime {
     queued: Vec<Box<dyn FnOnce() -> Msg + Send>>,
     /// The editor command; `$VISUAL`, `$EDITOR`, else `vi`.
     pub editor: String,
+    /// The latest search asked for, run by [`Runtime::take_search`] before the next frame.
+    next_search: Option<(String, Option<Kind>)>,
     /// The full-text index, once opened in the background.
     search: Arc<Mutex<Option<SearchIndex>>>,
     /// The interface language, for the panels built here.
@@ -68,6 +70,7 @@ impl Runtime {
             pending: 0,
             queued: Vec::new(),
             search: Arc::new(Mutex::new(None)),
+            next_search: None,
             lang: Lang::En,
             editor,
         }
@@ -219,7 +222,11 @@ impl Runtime {
                 });
                 vec![]
             }
-            Effect::Search { query, kind } => vec![self.search(query, kind)],
+            Effect::Search { query, kind } => {
+                // Run once per frame with the latest query, however fast keys come.
+                self.next_search = Some((query, kind));
+                vec![]
+            }
             Effect::LoadHistory { path } => {
                 let root = self.root.clone();
                 self.spawn(move || history(&root, path));
@@ -245,6 +252,12 @@ impl Runtime {
                 vec![]
             }
         }
+    }
+
+    /// Runs the search asked for last, if any.
+    pub fn take_search(&mut self) -> Option<Msg> {
+        let (query, kind) = self.next_search.take()?;
+        Some(self.search(query, kind))
     }
 
     fn search(&self, query: String, kind: Option<Kind>) -> Msg {
@@ -281,7 +294,7 @@ impl Runtime {
                 };
             }
         };
-        match ix.search(&q, 100) {
+        match ix.search(&q, SEARCH_LIMIT) {
             Ok(found) => Msg::SearchResults {
                 query,
                 hits: found
@@ -481,6 +494,9 @@ impl Runtime {
 }
 
 const EDITOR_NOTE: &str = "# kehoach: ";
+
+/// How many hits a search shows.
+pub const SEARCH_LIMIT: usize = 50;
 
 /// A record's versions, newest first.
 fn history(root: &std::path::Path, path: String) -> Msg {

@@ -181,6 +181,10 @@ impl App {
     /// Handles finished background work, waiting up to `timeout` for the first.
     pub fn poll_background(&mut self, timeout: Duration, host: &mut dyn Host) -> bool {
         let mut any = false;
+        if let Some(m) = self.runtime.take_search() {
+            self.handle(m, host);
+            any = true;
+        }
         let mut wait = timeout;
         while let Some(m) = self.runtime.recv(wait) {
             self.handle(m, host);
@@ -193,6 +197,7 @@ impl App {
     /// Waits until no background work is left (for tests and `--plain`).
     pub fn settle(&mut self, host: &mut dyn Host) {
         let end = Instant::now() + Duration::from_secs(60);
+        self.poll_background(Duration::ZERO, host);
         while self.runtime.pending() > 0 && Instant::now() < end {
             self.poll_background(Duration::from_millis(50), host);
         }

@@ -704,7 +704,12 @@ fn search(f: &mut Frame, st: &State, s: &SearchState, area: Rect, theme: &Theme)
     } else if s.hits.is_empty() {
         st.t(S::NoResults).to_string()
     } else {
-        format!("{} {}", s.hits.len(), st.t(S::Results))
+        let more = if s.hits.len() >= super::effects::SEARCH_LIMIT {
+            "+"
+        } else {
+            ""
+        };
+        format!("{}{more} {}", s.hits.len(), st.t(S::Results))
     };
     let style = if s.error.is_some() {
         theme.error()
