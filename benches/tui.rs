@@ -83,6 +83,7 @@ fn main() {
     // Search as you type.
     ui.send(Msg::Key(KeyPress::ch('/')));
     let mut worst = Duration::ZERO;
+    let mut each = Vec::new();
     let t = Instant::now();
     let query = "tre em tinh";
     for c in query.chars() {
@@ -90,6 +91,7 @@ fn main() {
         ui.send(Msg::Key(KeyPress::ch(c)));
         ui.draw();
         worst = worst.max(k.elapsed());
+        each.push(format!("{c:?} {:.1}", k.elapsed().as_secs_f64() * 1000.0));
     }
     let per_key = t.elapsed() / query.chars().count() as u32;
     let hits = match ui.state().stack.last() {
@@ -134,4 +136,5 @@ fn main() {
         ms(worst),
         if full_text { "full-text" } else { "title" }
     );
+    println!("    per key (ms): {}", each.join(", "));
 }

@@ -496,7 +496,7 @@ impl Runtime {
 const EDITOR_NOTE: &str = "# kehoach: ";
 
 /// How many hits a search shows.
-pub const SEARCH_LIMIT: usize = 50;
+pub const SEARCH_LIMIT: usize = 20;
 
 /// A record's versions, newest first.
 fn history(root: &std::path::Path, path: String) -> Msg {
