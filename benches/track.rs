@@ -191,6 +191,11 @@ fn main() {
             .items
             .len()
     });
+    time("  of which: every assignment, scanned", 5, || {
+        kehoach::store::partial::load_assignments_brief(store.root(), None)
+            .unwrap()
+            .files
+    });
     let arrivals = time("  of which: first arrivals of kh-050's reports", 5, || {
         store
             .first_arrivals("main", "plans/kh-050/reports")

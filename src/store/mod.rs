@@ -1,5 +1,6 @@
 //! The only home of git2 and the file system: reading and writing records, committing.
 
+pub mod cache;
 pub mod commit;
 pub mod demo;
 pub mod edit;
