@@ -185,7 +185,19 @@ fn main() {
             .rows
             .len()
     });
-    let due = time("due --overdue: deadlines(all plans)", 5, || {
+    let cache = store.repo().path().join("kehoach/cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let t = Instant::now();
+    let cold = kehoach::track::deadlines(&store, today, None)
+        .unwrap()
+        .items
+        .len();
+    println!(
+        "{:<48} {:>9.1} ms  ({cold} assignments)",
+        "due --overdue: deadlines(all plans), cold cache",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let due = time("due --overdue: deadlines(all plans), warm cache", 5, || {
         kehoach::track::deadlines(&store, today, None)
             .unwrap()
             .items
