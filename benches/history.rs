@@ -1,3 +1,299 @@
-//! Benchmark (in progress).
+//! History benchmark on a generated repository of ~100k records.
+//!
+//! Prints, side by side in one run:
+//! - a whole `kehoach set` (validate + write + commit + index entry, the real binary) against
+//!   `git add F && git commit` of the same kind of one-line change, as a ratio;
+//! - `kehoach log ID` and `kehoach blame ID` on a record with 500 versions.
+//!
+//! `cargo bench --bench history [-- RECORDS]` (default 100000). The repository is cached under
+//! target/bench-data/history-<N>/ so reruns are quick.
 
-fn main() {}
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const VERSIONS: usize = 500;
+
+fn git(dir: &Path, args: &[&str]) {
+    let st = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .envs(identity())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(st.success(), "git {args:?} failed");
+}
+
+fn identity() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("GIT_AUTHOR_NAME", "Bench"),
+        ("GIT_AUTHOR_EMAIL", "bench@example.vn"),
+        ("GIT_COMMITTER_NAME", "Bench"),
+        ("GIT_COMMITTER_EMAIL", "bench@example.vn"),
+        ("GIT_CONFIG_NOSYSTEM", "1"),
+    ]
+}
+
+/// ~`records` records: copies of the sample plan (its 36 assignments and reports) padded with
+/// assignments cloned from a03, 1000 records per plan.
+fn generate(dir: &Path, records: usize) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("plan-data");
+    let sample_plan = "kh-27-qd-ttg-binh-thuan";
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    std::fs::create_dir_all(dir).unwrap();
+    git(dir, &["init", "-q", "-b", "main"]);
+    write("kehoach.toml", &read(&src.join("kehoach.toml")));
+    for e in std::fs::read_dir(src.join("schemas")).unwrap() {
+        let e = e.unwrap();
+        write(
+            &format!("schemas/{}", e.file_name().to_string_lossy()),
+            &read(&e.path()),
+        );
+    }
+    for e in std::fs::read_dir(src.join("agencies")).unwrap() {
+        let e = e.unwrap();
+        write(
+            &format!("agencies/{}", e.file_name().to_string_lossy()),
+            &read(&e.path()),
+        );
+    }
+    let sp = src.join("plans").join(sample_plan);
+    let plan_text = read(&sp.join("plan.toml"));
+    let mut assignments: Vec<(String, String)> = std::fs::read_dir(sp.join("assignments"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                read(&e.path()),
+            )
+        })
+        .collect();
+    assignments.sort();
+    let a03 = read(&sp.join("assignments/a03.toml"));
+    let mut reports = Vec::new();
+    for period in std::fs::read_dir(sp.join("reports")).unwrap() {
+        let period = period.unwrap();
+        for f in std::fs::read_dir(period.path()).unwrap() {
+            let f = f.unwrap();
+            reports.push((
+                format!(
+                    "{}/{}",
+                    period.file_name().to_string_lossy(),
+                    f.file_name().to_string_lossy()
+                ),
+                read(&f.path()),
+            ));
+        }
+    }
+    let per_plan = 1000;
+    let plans = records.div_ceil(per_plan).max(1);
+    let quoted = format!("\"{sample_plan}\"");
+    for p in 0..plans {
+        let id = format!("kh-{p:04}");
+        let q = format!("\"{id}\"");
+        write(
+            &format!("plans/{id}/plan.toml"),
+            &plan_text.replace(&quoted, &q),
+        );
+        for (name, text) in &assignments {
+            write(
+                &format!("plans/{id}/assignments/{name}"),
+                &text.replace(&quoted, &q),
+            );
+        }
+        for (name, text) in &reports {
+            write(
+                &format!("plans/{id}/reports/{name}"),
+                &text.replace(&quoted, &q),
+            );
+        }
+        let pad = per_plan - 1 - assignments.len() - reports.len();
+        for i in 0..pad {
+            let aid = format!("g{i:04}");
+            let text = a03
+                .replace(&quoted, &q)
+                .replace("id = \"a03\"", &format!("id = \"{aid}\""));
+            write(&format!("plans/{id}/assignments/{aid}.toml"), &text);
+        }
+    }
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "generated repository"]);
+}
+
+fn kehoach(dir: &Path, args: &[&str]) -> Duration {
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_kehoach"))
+        .current_dir(dir)
+        .envs(identity())
+        .args(args)
+        .output()
+        .expect("kehoach runs");
+    let d = t.elapsed();
+    assert!(
+        out.status.success(),
+        "kehoach {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn date(i: usize) -> String {
+    format!("2026-{:02}-{:02}", 1 + (i / 28) % 12, 1 + i % 28)
+}
+
+fn main() {
+    let records: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-data")
+        .join(format!("history-{records}"));
+    let repo = base.join("repo");
+    if !base.join("done").exists() {
+        let _ = std::fs::remove_dir_all(&base);
+        eprintln!("generating {records} records in {} …", repo.display());
+        let t = Instant::now();
+        generate(&repo, records);
+        eprintln!("  generated in {:.1} s", t.elapsed().as_secs_f64());
+        // A record with VERSIONS versions, made through the library.
+        eprintln!("making {VERSIONS} versions of kh-0000/a03 …");
+        let t = Instant::now();
+        for (k, v) in identity() {
+            // SAFETY: single-threaded at this point.
+            unsafe { std::env::set_var(k, v) };
+        }
+        let store = kehoach::store::Store::open(&repo).unwrap();
+        for i in 0..VERSIONS - 1 {
+            let (field, value) = if i % 3 == 2 {
+                (
+                    "status",
+                    if i % 2 == 0 { "in_progress" } else { "done" }.to_string(),
+                )
+            } else {
+                ("due", date(i))
+            };
+            store.set_field("kh-0000/a03", field, &value).unwrap();
+        }
+        eprintln!("  made in {:.1} s", t.elapsed().as_secs_f64());
+        std::fs::write(base.join("done"), "").unwrap();
+    }
+    let files = walk_count(&repo);
+    git(&repo, &["status", "--porcelain"]);
+
+    println!(
+        "history benchmark: {files} record files in {}",
+        repo.display()
+    );
+    let rounds = 9;
+    let mut ks = Vec::new();
+    let mut gs = Vec::new();
+    for i in 0..rounds {
+        // kehoach set: one field of one record, validated, committed, index entry updated.
+        ks.push(kehoach(
+            &repo,
+            &["set", "kh-0000/g0100", "due", &date(100 + i)],
+        ));
+        // git: the same one-line change to another record, by hand.
+        let rel = "plans/kh-0000/assignments/g0101.toml";
+        let p = repo.join(rel);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("due = "))
+            .unwrap()
+            .to_string();
+        std::fs::write(
+            &p,
+            text.replace(&line, &format!("due = \"{}\"", date(200 + i))),
+        )
+        .unwrap();
+        let t = Instant::now();
+        git(&repo, &["add", rel]);
+        git(&repo, &["commit", "-q", "-m", "update g0101 due"]);
+        gs.push(t.elapsed());
+    }
+    let (k, g) = (median(ks), median(gs));
+    println!();
+    println!("one-field save (median of {rounds}):");
+    println!("  kehoach set                {:>10}", ms(k));
+    println!("  git add F && git commit    {:>10}", ms(g));
+    println!(
+        "  ratio                      {:>9.1}×  (git / kehoach; target ≥ 3×)",
+        g.as_secs_f64() / k.as_secs_f64()
+    );
+
+    let log: Vec<Duration> = (0..5)
+        .map(|_| kehoach(&repo, &["log", "kh-0000/a03"]))
+        .collect();
+    let blame: Vec<Duration> = (0..5)
+        .map(|_| kehoach(&repo, &["blame", "kh-0000/a03"]))
+        .collect();
+    let log_json: Vec<Duration> = (0..5)
+        .map(|_| kehoach(&repo, &["log", "kh-0000/a03", "--json"]))
+        .collect();
+    println!();
+    println!("record with {VERSIONS} versions (median of 5, whole process):");
+    println!(
+        "  kehoach log ID             {:>10}  (target ≤ 200 ms)",
+        ms(median(log))
+    );
+    println!("  kehoach log ID --json      {:>10}", ms(median(log_json)));
+    println!(
+        "  kehoach blame ID           {:>10}  (target ≤ 200 ms)",
+        ms(median(blame))
+    );
+    let t = Instant::now();
+    let out = Command::new("git")
+        .current_dir(&repo)
+        .args([
+            "log",
+            "--format=%h",
+            "--",
+            "plans/kh-0000/assignments/a03.toml",
+        ])
+        .output()
+        .unwrap();
+    let d = t.elapsed();
+    println!(
+        "  git log -- FILE (baseline) {:>10}  ({} commits)",
+        ms(d),
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    );
+}
+
+fn walk_count(dir: &Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name();
+            if name == ".git" || name == "schemas" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else if name.to_string_lossy().ends_with(".toml") {
+                n += 1;
+            }
+        }
+    }
+    n
+}

@@ -19,6 +19,9 @@ pub struct Args {
     /// Only records with this status.
     #[arg(long)]
     pub status: Option<String>,
+    /// The records as they were at a commit, or on a date (the last commit of the branch that day).
+    #[arg(long, value_name = "DATE|REV")]
+    pub at: Option<String>,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -140,7 +143,16 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         })?,
     };
     let store = super::open(cwd)?;
-    let loaded = store.load()?;
+    let loaded = match &args.at {
+        Some(rev) => {
+            let (loaded, c) = store.load_rev(rev)?;
+            if !args.json {
+                eprintln!("as of commit {}  {}", c.short_id(), c.short_date());
+            }
+            loaded
+        }
+        None => store.load()?,
+    };
     let rows = rows(&loaded, kind, &args);
     if args.json {
         return print_json(&rows);

@@ -1,17 +1,32 @@
 //! The scripting CLI: one file per command. Commands print; library modules never do.
 
 mod agency;
+mod audit;
+mod blame;
+mod check;
 mod demo;
+mod diff;
 mod due;
 mod export;
+mod hook;
+mod index;
 mod init;
 mod list;
+mod log;
+mod merge_driver;
 mod new;
 mod output;
+mod policy;
 mod rates;
 mod report;
+mod restore;
+mod revert;
+mod review;
+mod search;
 mod set;
 mod show;
+mod status;
+mod sync;
 mod validate;
 
 use std::path::PathBuf;
@@ -52,10 +67,43 @@ pub enum Command {
     New(new::NewCommand),
     /// Change one field of a record and commit.
     Set(set::Args),
+    /// A record's history (who changed which fields, when), or the repository's.
+    Log(log::Args),
+    /// Field-level differences: uncommitted changes, or between commits or dates.
+    Diff(diff::Args),
+    /// For each field of a record: the commit, author and date that last changed it.
+    Blame(blame::Args),
+    /// Undo a commit with a new commit (history is never rewritten).
+    Revert(revert::Args),
+    /// Put a record back as it was at a commit or date, with a new commit.
+    Restore(restore::Args),
+    /// Fetch, bring the branch up to date, and push, through git.
+    Sync(sync::Args),
+    /// The branch, ahead/behind its remote and uncommitted records; or a plan's reporting rates.
+    Status(status::Args),
+    /// Find records: Vietnamese words with or without diacritics, "phrases", -words, filters.
+    Search(search::Args),
+    /// Bring the search index up to date (or rebuild it) and show what it holds.
+    Index(index::Args),
     /// Make a new data repository.
     Init(init::Args),
     /// Make a demo repository from the sample plan and open it.
     Demo(demo::Args),
+    /// The review queue: submit, list, show, approve, request changes, reject, bundle, import.
+    #[command(subcommand)]
+    Review(review::ReviewCommand),
+    /// The review policy: show it, or write the equivalent CODEOWNERS file.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// List every commit of the protected branch that breaks the review policy.
+    Audit(audit::Args),
+    /// Server-side hooks (pre-receive) for the shared bare repository.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
+    /// For CI: validate a branch merged onto a base and say who may approve it.
+    Check(check::Args),
+    /// Git merge driver: field-level merge of TOML records (%O %A %B %P).
+    MergeDriver(merge_driver::Args),
     /// Deadlines of assignments: what is overdue, what is due soon.
     Due(due::Args),
     /// Reporting rates of a plan: the agency × period matrix (temporary name; to become `status PLAN`).
@@ -79,8 +127,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Show(a)) => show::run(&dir, a),
         Some(Command::New(a)) => new::run(&dir, a),
         Some(Command::Set(a)) => set::run(&dir, a),
+        Some(Command::Log(a)) => log::run(&dir, a),
+        Some(Command::Diff(a)) => diff::run(&dir, a),
+        Some(Command::Blame(a)) => blame::run(&dir, a),
+        Some(Command::Revert(a)) => revert::run(&dir, a),
+        Some(Command::Restore(a)) => restore::run(&dir, a),
+        Some(Command::Sync(a)) => sync::run(&dir, a),
+        Some(Command::Status(a)) => status::run(&dir, a),
+        Some(Command::Search(a)) => search::run(&dir, a),
+        Some(Command::Index(a)) => index::run(&dir, a),
         Some(Command::Init(a)) => init::run(a),
         Some(Command::Demo(a)) => demo::run(a),
+        Some(Command::Review(a)) => review::run(&dir, a),
+        Some(Command::Policy(a)) => policy::run(&dir, a),
+        Some(Command::Audit(a)) => audit::run(&dir, a),
+        Some(Command::Hook(a)) => hook::run(&dir, a),
+        Some(Command::Check(a)) => check::run(&dir, a),
+        Some(Command::MergeDriver(a)) => merge_driver::run(&dir, a),
         Some(Command::Due(a)) => due::run(&dir, a),
         Some(Command::Rates(a)) => rates::run_args(&dir, a),
         Some(Command::Agency(a)) => agency::run(&dir, a),

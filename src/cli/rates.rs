@@ -45,6 +45,7 @@ fn rate(r: Option<f64>) -> String {
     r.map(|v| format!("{v:.0}%")).unwrap_or_else(|| "–".into())
 }
 
+#[allow(dead_code)] // Called by `kehoach status PLAN`.
 pub fn run(
     cwd: &Path,
     plan: &str,

@@ -10,6 +10,9 @@ use crate::store::parse_record;
 pub struct Args {
     /// A record id (so-y-te, a01), PLAN/ID, PERIOD/AGENCY for a report, or a path.
     pub id: String,
+    /// The record as it was at a commit, or on a date (the last commit of the branch that day).
+    #[arg(long, value_name = "DATE|REV")]
+    pub at: Option<String>,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -17,8 +20,17 @@ pub struct Args {
 
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let store = super::open(cwd)?;
-    let rr = store.find(&args.id)?;
-    let text = store.read(&rr.path)?;
+    let (rr, text, at) = match &args.at {
+        Some(rev) => {
+            let (rr, text, c) = store.read_rev(&args.id, rev)?;
+            (rr, text, Some(c))
+        }
+        None => {
+            let rr = store.find(&args.id)?;
+            let text = store.read(&rr.path)?;
+            (rr, text, None)
+        }
+    };
     if args.json {
         let rec = parse_record(rr.kind, &rr.path, &text)
             .map_err(|d| CliError::from(crate::store::StoreError::Invalid(d)))?;
@@ -29,6 +41,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             "id": rr.id,
             "path": store.repo_path(&rr.path),
             "record": value,
+            "at": at,
         }));
     }
     println!(
@@ -37,6 +50,14 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         rr.id,
         store.repo_path(&rr.path)
     );
+    if let Some(c) = &at {
+        println!(
+            "as of commit {}  {}  {}",
+            c.short_id(),
+            c.short_date(),
+            crate::model::text::sanitize_line(&c.author)
+        );
+    }
     println!();
     let body: Vec<&str> = text
         .lines()

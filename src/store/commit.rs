@@ -128,22 +128,44 @@ impl Store {
         }
     }
 
-    /// Refuses to start while git holds a lock that a crashed process may have left.
+    /// Refuses to start while git holds a lock: a git command still running gets two seconds to
+    /// finish; a lock that stays is reported (a crashed git may have left it), never deleted.
     fn check_git_locks(&self, refname: &str) -> Result<()> {
         let gitdir = self.repo().path();
         for lock in [
             gitdir.join("index.lock"),
             gitdir.join(format!("{refname}.lock")),
         ] {
-            if lock.exists() {
-                return Err(StoreError::Locked(lock));
+            let mut waited = 0;
+            while lock.exists() {
+                if waited >= 40 {
+                    return Err(StoreError::Locked(lock));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                waited += 1;
             }
         }
         Ok(())
     }
 
+    /// Writers of this repository take turns: an OS lock on `.git/kehoach.lock`, held until the
+    /// returned file is dropped. The OS releases it if the process dies, so it never goes stale.
+    pub(crate) fn lock_writers(&self) -> Result<std::fs::File> {
+        let lock_path = self.repo().path().join("kehoach.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::io(&lock_path, e))?;
+        lock.lock().map_err(|e| StoreError::io(&lock_path, e))?;
+        Ok(lock)
+    }
+
     /// Commits `changes` on the current branch with `message`. Validation is the caller's.
     pub fn commit(&self, changes: &[Change], message: &str) -> Result<CommitInfo> {
+        // On the protected branch, the work goes to a change branch (review, store/branches.rs).
+        self.ensure_change_branch(&super::branches::change_topic(message))?;
         let author = self.author()?;
         let committer = self.committer()?;
         self.commit_as(changes, message, &author, &committer)
@@ -157,31 +179,122 @@ impl Store {
         author: &Signature<'_>,
         committer: &Signature<'_>,
     ) -> Result<CommitInfo> {
+        self.apply(
+            changes,
+            Target::Commit {
+                message,
+                author,
+                committer,
+                extra_parents: &[],
+                expected: None,
+            },
+        )
+    }
+
+    /// A merge commit: `changes` on top of the current branch, with `other` as second parent.
+    /// Fails with [`StoreError::Moved`] when the branch is no longer at `expected`.
+    pub fn commit_merge(
+        &self,
+        changes: &[Change],
+        message: &str,
+        other: Oid,
+        expected: Oid,
+    ) -> Result<CommitInfo> {
+        let author = self.author()?;
+        let committer = self.committer()?;
+        self.apply(
+            changes,
+            Target::Commit {
+                message,
+                author: &author,
+                committer: &committer,
+                extra_parents: &[other],
+                expected: Some(expected),
+            },
+        )
+    }
+
+    /// Moves the current branch from `expected` forward to `to` (a descendant), writing `changes`
+    /// (the files that differ between the two) to the work tree and the index.
+    pub fn fast_forward(&self, changes: &[Change], expected: Oid, to: Oid) -> Result<CommitInfo> {
+        self.apply(changes, Target::FastForward { expected, to })
+    }
+
+    /// The one path every write takes: lock, files, objects, commit, compare-and-swap of the
+    /// branch, index entries. A failure before the branch moves puts the files back as they were.
+    fn apply(&self, changes: &[Change], target: Target<'_>) -> Result<CommitInfo> {
         let refname = self.head_ref_name()?;
+        // Other kehoach writers wait here; git's own locks are looked at once it is our turn.
+        let lock = self.lock_writers()?;
         self.check_git_locks(&refname)?;
 
-        // Writers of this repository take turns; the lock is released by the OS if we die.
-        let lock_path = self.repo().path().join("kehoach.lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| StoreError::io(&lock_path, e))?;
-        lock.lock().map_err(|e| StoreError::io(&lock_path, e))?;
+        // What was there before, to put back if the commit cannot be made.
+        let mut before: Vec<(std::path::PathBuf, Option<Vec<u8>>)> = Vec::new();
+        for c in changes {
+            let p = self.root().join(&c.path);
+            let old = match std::fs::read(&p) {
+                Ok(b) => Some(b),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(StoreError::io(p, e)),
+            };
+            // Someone else saved this file since it was read for this edit: do not overwrite.
+            if let Some(seen) = self.seen(&c.path)
+                && old.as_deref() != Some(seen.as_bytes())
+            {
+                return Err(StoreError::Moved {
+                    branch: refname.trim_start_matches("refs/heads/").to_string(),
+                });
+            }
+            before.push((p, old));
+        }
+        let result = self.apply_locked(changes, &target, &refname);
+        if result.is_err() {
+            for (p, old) in &before {
+                let _ = match old {
+                    Some(b) => write_atomic(p, b),
+                    None => std::fs::remove_file(p).map_err(|e| StoreError::io(p, e)),
+                };
+            }
+        }
+        let (oid, updates) = result?;
+        for c in changes {
+            self.forget_seen(&c.path);
+        }
+        // 5. Index entries of the written paths.
+        let warning = self.sync_index(&updates).err().map(|e| {
+            format!("the commit is saved, but the git index was not updated ({e}); `git status` may show the files as changed until `git reset` is run")
+        });
+        crash_point("index");
+        drop(lock);
+        Ok(CommitInfo {
+            commit: oid.to_string(),
+            branch: refname.trim_start_matches("refs/heads/").to_string(),
+            paths: updates.into_iter().map(|(p, _)| p).collect(),
+            warning,
+        })
+    }
 
+    /// Steps 1–4 of [`Store::apply`]; the branch has moved when this returns Ok.
+    #[allow(clippy::type_complexity)]
+    fn apply_locked(
+        &self,
+        changes: &[Change],
+        target: &Target<'_>,
+        refname: &str,
+    ) -> Result<(Oid, Vec<(String, Option<Oid>)>)> {
         // 1. Files, atomically.
         for c in changes {
             let p = self.root().join(&c.path);
             match &c.content {
                 Some(text) => write_atomic(&p, text.as_bytes())?,
                 None => match std::fs::remove_file(&p) {
-                    Ok(()) => {}
+                    Ok(()) => remove_empty_dirs(self.root(), &p),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(StoreError::io(p, e)),
                 },
             }
         }
+        crash_point("files");
         // 2. Objects.
         let repo = self.repo();
         let mut updates: Vec<(String, Option<Oid>)> = Vec::new();
@@ -194,58 +307,97 @@ impl Store {
         }
         // 3–4. Tree, commit and a compare-and-swap move of the branch; rebuilt on top of
         // whatever moved the branch meanwhile.
-        let mut last_err = None;
-        let mut done = None;
-        for _ in 0..RETRIES {
-            let parent = match repo.find_reference(&refname) {
+        let mut locked_tries = 0;
+        let mut attempt = 0;
+        while attempt < RETRIES {
+            attempt += 1;
+            let parent = match repo.find_reference(refname) {
                 Ok(r) => Some(r.peel_to_commit()?),
                 Err(e) if e.code() == ErrorCode::NotFound => None,
                 Err(e) => return Err(e.into()),
             };
-            let base_tree = parent.as_ref().map(|c| c.tree()).transpose()?;
-            let tree_id = build_tree(repo, base_tree.as_ref(), &updates)?;
-            let tree = repo.find_tree(tree_id)?;
-            let parents: Vec<&git2::Commit> = parent.iter().collect();
-            let oid = repo.commit(None, author, committer, message, &tree, &parents)?;
-            let log = format!("kehoach: {}", message.lines().next().unwrap_or(""));
+            let (oid, log) = match target {
+                Target::FastForward { expected, to } => {
+                    if parent.as_ref().map(|p| p.id()) != Some(*expected) {
+                        return Err(self.moved(refname));
+                    }
+                    (*to, "kehoach: fast-forward".to_string())
+                }
+                Target::Commit {
+                    message,
+                    author,
+                    committer,
+                    extra_parents,
+                    expected,
+                } => {
+                    if let Some(exp) = expected
+                        && parent.as_ref().map(|p| p.id()) != Some(*exp)
+                    {
+                        return Err(self.moved(refname));
+                    }
+                    let base_tree = parent.as_ref().map(|c| c.tree()).transpose()?;
+                    let tree_id = build_tree(repo, base_tree.as_ref(), &updates)?;
+                    let tree = repo.find_tree(tree_id)?;
+                    crash_point("objects");
+                    let others: Vec<git2::Commit> = extra_parents
+                        .iter()
+                        .map(|o| repo.find_commit(*o))
+                        .collect::<std::result::Result<_, _>>()?;
+                    let parents: Vec<&git2::Commit> = parent.iter().chain(others.iter()).collect();
+                    let oid = create_commit(repo, author, committer, message, &tree, &parents)?;
+                    crash_point("commit");
+                    (
+                        oid,
+                        format!("kehoach: {}", message.lines().next().unwrap_or("")),
+                    )
+                }
+            };
+            crash_point("before-ref");
             let moved = match &parent {
-                Some(p) => repo.reference_matching(&refname, oid, true, p.id(), &log),
-                None => repo.reference(&refname, oid, false, &log),
+                Some(p) => repo.reference_matching(refname, oid, true, p.id(), &log),
+                None => repo.reference(refname, oid, false, &log),
             };
             match moved {
                 Ok(_) => {
-                    done = Some(oid);
-                    break;
+                    crash_point("after-ref");
+                    return Ok((oid, updates));
                 }
                 Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Exists) => {
-                    last_err = Some(e);
+                    if matches!(target, Target::FastForward { .. })
+                        || matches!(
+                            target,
+                            Target::Commit {
+                                expected: Some(_),
+                                ..
+                            }
+                        )
+                    {
+                        return Err(self.moved(refname));
+                    }
                     continue;
                 }
                 Err(e) if e.code() == ErrorCode::Locked => {
-                    return Err(StoreError::Locked(
-                        repo.path().join(format!("{refname}.lock")),
-                    ));
+                    // A git command is updating the branch right now: wait a little for it.
+                    locked_tries += 1;
+                    if locked_tries > 50 {
+                        return Err(StoreError::Locked(
+                            repo.path().join(format!("{refname}.lock")),
+                        ));
+                    }
+                    attempt -= 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    continue;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        let Some(oid) = done else {
-            let _ = last_err;
-            return Err(StoreError::Moved {
-                branch: refname.trim_start_matches("refs/heads/").to_string(),
-            });
-        };
-        // 5. Index entries of the written paths.
-        let warning = self.sync_index(&updates).err().map(|e| {
-            format!("the commit is saved, but the git index was not updated ({e}); `git status` may show the files as changed until `git reset` is run")
-        });
-        drop(lock);
-        Ok(CommitInfo {
-            commit: oid.to_string(),
+        Err(self.moved(refname))
+    }
+
+    fn moved(&self, refname: &str) -> StoreError {
+        StoreError::Moved {
             branch: refname.trim_start_matches("refs/heads/").to_string(),
-            paths: updates.into_iter().map(|(p, _)| p).collect(),
-            warning,
-        })
+        }
     }
 
     fn sync_index(&self, updates: &[(String, Option<Oid>)]) -> Result<()> {
@@ -261,6 +413,45 @@ impl Store {
         }
         index.write()?;
         Ok(())
+    }
+}
+
+/// What a write makes of the branch.
+enum Target<'a> {
+    /// A new commit on top of the branch (rebuilt on top of whatever moved it meanwhile, unless
+    /// `expected` pins the parent).
+    Commit {
+        message: &'a str,
+        author: &'a Signature<'a>,
+        committer: &'a Signature<'a>,
+        extra_parents: &'a [Oid],
+        expected: Option<Oid>,
+    },
+    /// The branch moved forward to an existing commit.
+    FastForward { expected: Oid, to: Oid },
+}
+
+/// Test hook: `KEHOACH_TEST_CRASH_AT=<step>` kills the process (SIGKILL) at that step of a save:
+/// `files` (files written), `objects` (blobs and tree written), `commit` (commit object written),
+/// `before-ref`, `after-ref` (branch moved, index not yet updated), `index`. Used by the crash
+/// tests to prove that a save killed at any step leaves a repository that works.
+fn crash_point(step: &str) {
+    if std::env::var_os("KEHOACH_TEST_CRASH_AT").is_some_and(|s| s == step) {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &std::process::id().to_string()])
+            .status();
+        std::process::abort();
+    }
+}
+
+/// Removes folders left empty by a deleted record, up to the data root.
+fn remove_empty_dirs(root: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == root || !d.starts_with(root) || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
     }
 }
 
@@ -340,4 +531,132 @@ fn write_level(
         return Ok(None);
     }
     Ok(Some(tb.write()?))
+}
+
+/// Makes a commit object, signed when git config asks for it (`commit.gpgsign`; `gpg.format` =
+/// openpgp, ssh or x509; `user.signingkey`; `gpg.program`, `gpg.ssh.program`, `gpg.x509.program`),
+/// the way `git commit` signs: the signature goes in the `gpgsig` header.
+pub fn create_commit(
+    repo: &Repository,
+    author: &Signature<'_>,
+    committer: &Signature<'_>,
+    message: &str,
+    tree: &git2::Tree<'_>,
+    parents: &[&git2::Commit<'_>],
+) -> Result<Oid> {
+    let cfg = repo.config()?;
+    let sign = cfg.get_bool("commit.gpgsign").unwrap_or(false);
+    if !sign {
+        return Ok(repo.commit(None, author, committer, message, tree, parents)?);
+    }
+    let buf = repo.commit_create_buffer(author, committer, message, tree, parents)?;
+    let content = buf
+        .as_str()
+        .map_err(|_| StoreError::Other("commit buffer is not UTF-8".into()))?;
+    let signature = sign_buffer(&cfg, content.as_bytes(), committer)?;
+    Ok(repo.commit_signed(content, &signature, Some("gpgsig"))?)
+}
+
+fn signing_failed(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Other(format!(
+        "commit.gpgsign is set but the commit could not be signed: {what}; nothing was committed \
+         (fix the signing setup, or turn signing off with `git config commit.gpgsign false`)"
+    ))
+}
+
+fn sign_buffer(cfg: &git2::Config, content: &[u8], committer: &Signature<'_>) -> Result<String> {
+    use std::process::{Command, Stdio};
+    let format = cfg
+        .get_string("gpg.format")
+        .unwrap_or_else(|_| "openpgp".into());
+    let key = cfg.get_string("user.signingkey").ok();
+    let run = |mut cmd: Command, input: Option<&[u8]>| -> Result<Vec<u8>> {
+        cmd.stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let prog = format!("{:?}", cmd.get_program());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| signing_failed(format!("cannot run {prog}: {e}")))?;
+        if let Some(bytes) = input {
+            let mut stdin = child.stdin.take().expect("piped");
+            stdin
+                .write_all(bytes)
+                .map_err(|e| signing_failed(format!("{prog}: {e}")))?;
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(|e| signing_failed(format!("{prog}: {e}")))?;
+        if !out.status.success() {
+            return Err(signing_failed(format!(
+                "{prog} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(out.stdout)
+    };
+    match format.as_str() {
+        "ssh" => {
+            let program = cfg
+                .get_string("gpg.ssh.program")
+                .unwrap_or_else(|_| "ssh-keygen".into());
+            let key = key.ok_or_else(|| signing_failed("user.signingkey is not set"))?;
+            let dir = tempfile::tempdir().map_err(signing_failed)?;
+            // A literal public key ("ssh-ed25519 AAAA…" or "key::…") signs through the agent.
+            let literal = key.strip_prefix("key::").unwrap_or(&key);
+            let (key_file, agent) = if literal.starts_with("ssh-") || literal.starts_with("ecdsa-")
+            {
+                let f = dir.path().join("key.pub");
+                std::fs::write(&f, literal).map_err(signing_failed)?;
+                (f, true)
+            } else {
+                (std::path::PathBuf::from(expand_home(&key)), false)
+            };
+            let data = dir.path().join("commit");
+            std::fs::write(&data, content).map_err(signing_failed)?;
+            let mut cmd = Command::new(program);
+            cmd.args(["-Y", "sign", "-n", "git", "-f"]).arg(&key_file);
+            if agent {
+                cmd.arg("-U");
+            }
+            cmd.arg(&data);
+            run(cmd, None)?;
+            let sig = std::fs::read_to_string(dir.path().join("commit.sig"))
+                .map_err(|e| signing_failed(format!("no signature written: {e}")))?;
+            Ok(sig)
+        }
+        "openpgp" | "x509" => {
+            let program = if format == "x509" {
+                cfg.get_string("gpg.x509.program")
+                    .unwrap_or_else(|_| "gpgsm".into())
+            } else {
+                cfg.get_string("gpg.openpgp.program")
+                    .or_else(|_| cfg.get_string("gpg.program"))
+                    .unwrap_or_else(|_| "gpg".into())
+            };
+            let key = key.unwrap_or_else(|| {
+                format!(
+                    "{} <{}>",
+                    committer.name().unwrap_or(""),
+                    committer.email().unwrap_or("")
+                )
+            });
+            let mut cmd = Command::new(program);
+            cmd.args(["--status-fd=2", "-bsau", &key]);
+            let out = run(cmd, Some(content))?;
+            String::from_utf8(out).map_err(|_| signing_failed("the signature is not text"))
+        }
+        other => Err(signing_failed(format!("unknown gpg.format {other:?}"))),
+    }
+}
+
+fn expand_home(p: &str) -> String {
+    match (p.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => p.to_string(),
+    }
 }

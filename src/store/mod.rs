@@ -1,16 +1,21 @@
 //! The only home of git2 and the file system: reading and writing records, committing.
 
+pub mod branches;
 pub mod cache;
 pub mod commit;
 pub mod demo;
 pub mod edit;
 pub mod error;
+pub mod generate;
+pub mod history;
 pub mod init;
 pub mod layout;
 pub mod load;
 pub mod parse;
 pub mod partial;
 pub mod provenance;
+pub mod sync;
+pub mod tree;
 
 use std::path::{Path, PathBuf};
 
@@ -52,6 +57,9 @@ pub struct Store {
     root: PathBuf,
     /// The data root relative to the work tree, '/'-separated, empty or ending in '/'.
     prefix: String,
+    /// What [`Store::read`] returned for each path: a save checks, under the writers' lock, that
+    /// the file still holds it, so that an edit never silently overwrites a change made meanwhile.
+    seen: std::cell::RefCell<std::collections::HashMap<String, String>>,
 }
 
 /// Where a record lives.
@@ -91,7 +99,12 @@ impl Store {
                 if s.is_empty() { s } else { format!("{s}/") }
             })
             .unwrap_or_default();
-        Ok(Store { repo, root, prefix })
+        Ok(Store {
+            repo,
+            root,
+            prefix,
+            seen: Default::default(),
+        })
     }
 
     pub fn repo(&self) -> &git2::Repository {
@@ -119,7 +132,19 @@ impl Store {
     /// Reads a record file of the work tree.
     pub fn read(&self, rel: &str) -> Result<String> {
         let p = self.root.join(rel);
-        std::fs::read_to_string(&p).map_err(|e| StoreError::io(p, e))
+        let text = std::fs::read_to_string(&p).map_err(|e| StoreError::io(p, e))?;
+        self.seen.borrow_mut().insert(rel.to_string(), text.clone());
+        Ok(text)
+    }
+
+    /// The text [`Store::read`] last returned for `rel`, if it was read.
+    pub(crate) fn seen(&self, rel: &str) -> Option<String> {
+        self.seen.borrow().get(rel).cloned()
+    }
+
+    /// Forgets what was read, after a save.
+    pub(crate) fn forget_seen(&self, rel: &str) {
+        self.seen.borrow_mut().remove(rel);
     }
 
     /// Finds a record by id, `PLAN/ID`, `PERIOD/AGENCY`, `PLAN/PERIOD/AGENCY` or path, without
@@ -131,8 +156,31 @@ impl Store {
 
 /// [`Store::find`] for any data root on disk.
 pub fn find_in(root: &Path, query: &str) -> Result<RecordRef> {
+    let plans = || -> Vec<String> {
+        match std::fs::read_dir(root.join("plans")) {
+            Ok(rd) => {
+                let mut v: Vec<String> = rd
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().is_dir())
+                    .filter_map(|e| e.file_name().to_str().map(String::from))
+                    .collect();
+                v.sort();
+                v
+            }
+            Err(_) => vec![],
+        }
+    };
+    find_with(query, |rel| root.join(rel).is_file(), plans)
+}
+
+/// The lookup of [`find_in`] over any set of files: `exists` says whether a data-root path is a
+/// file, `plans` lists the plan folders.
+pub fn find_with(
+    query: &str,
+    exists: impl Fn(&str) -> bool,
+    plans: impl FnOnce() -> Vec<String>,
+) -> Result<RecordRef> {
     let q = query.trim().trim_start_matches("./");
-    let exists = |rel: &str| root.join(rel).is_file();
     let make = |rel: String| {
         let kind = layout::classify(&rel).expect("built from the layout");
         RecordRef {
@@ -151,18 +199,7 @@ pub fn find_in(root: &Path, query: &str) -> Result<RecordRef> {
         }
         return Err(StoreError::NotFound(query.to_string()));
     }
-    let plans: Vec<String> = match std::fs::read_dir(root.join("plans")) {
-        Ok(rd) => {
-            let mut v: Vec<String> = rd
-                .filter_map(|e| e.ok())
-                .filter(|e| e.path().is_dir())
-                .filter_map(|e| e.file_name().to_str().map(String::from))
-                .collect();
-            v.sort();
-            v
-        }
-        Err(_) => vec![],
-    };
+    let plans = plans();
     let parts: Vec<&str> = q.split('/').collect();
     let mut found = Vec::new();
     match parts.as_slice() {
