@@ -25,7 +25,9 @@
 //! The definitions (what "overdue", "expected", "on time" mean) are in [`due`] and [`rates`].
 //! Records are read selectively ([`crate::store::partial`]): a plan's status reads its
 //! agencies, assignments and the reports of the periods shown; deadlines read every
-//! assignment and only the report files that can change a verdict.
+//! assignment (with a line scanner for the fields they need) and only the report files that
+//! can change a verdict, both through a cache under `.git/kehoach/cache/` that skips files
+//! whose size, mtime and inode are unchanged ([`crate::store::cache`]).
 
 pub mod consolidate;
 pub mod doc;
