@@ -169,7 +169,7 @@ fn status_matrix_for_2025() {
     let m = json(
         &r,
         &[
-            "rates",
+            "status",
             SAMPLE_PLAN,
             "--period",
             "2025",
@@ -217,7 +217,7 @@ fn status_matrix_for_2025() {
     let text = run(
         &r,
         &[
-            "rates",
+            "status",
             SAMPLE_PLAN,
             "--period",
             "2025",
@@ -286,7 +286,7 @@ fn a_report_that_claims_on_time_but_merged_late_is_flagged() {
     let m = json(
         &r,
         &[
-            "rates",
+            "status",
             SAMPLE_PLAN,
             "--period",
             "2025-h1",
@@ -491,7 +491,7 @@ fn agency_retire_moves_open_work_in_one_commit() {
     let m = json(
         &r,
         &[
-            "rates",
+            "status",
             SAMPLE_PLAN,
             "--period",
             "2025",
