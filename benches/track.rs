@@ -2,9 +2,10 @@
 //! generated repository of N records (default 100 000; `KEHOACH_BENCH_RECORDS` to change),
 //! against the baseline of reading and checking every record (`Store::load`).
 //!
-//! The repository is generated once under target/bench-data/track-N/ (100 plans, 500
-//! agencies, assignments and half-yearly reports with realistic Vietnamese text, committed plan
-//! by plan) and reused.
+//! Two repositories are generated once and reused: target/bench-data/track-gen-N/ by the shared
+//! generator (`kehoach::store::generate`, one commit), and target/bench-data/track-N/ by this
+//! file (100 plans, 500 agencies, assignments and half-yearly reports with Vietnamese text,
+//! committed plan by plan, so that the first-parent walk has history).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -150,13 +151,108 @@ fn time<T>(label: &str, runs: usize, mut f: impl FnMut() -> T) -> Duration {
     best
 }
 
+fn bench(label: &str, dir: &Path, n: usize) {
+    let store = Store::open(dir).unwrap();
+    let today = jiff::civil::date(2025, 12, 31);
+    // The plan with the most reports.
+    let plan = kehoach::store::partial::plan_ids(dir)
+        .into_iter()
+        .max_by_key(|p| kehoach::store::partial::report_paths(dir, p, None).len())
+        .expect("a plan");
+    println!();
+    println!(
+        "{label}: {} ({n} records), best of 5; status of {plan}",
+        dir.display()
+    );
+    let full = time("baseline: Store::load (every record, checked)", 2, || {
+        store.load().unwrap().files
+    });
+    let status = time("status: plan_status(PLAN, all periods)", 5, || {
+        kehoach::track::plan_status(&store, &plan, None, today)
+            .unwrap()
+            .matrix
+            .rows
+            .len()
+    });
+    let cache = store.repo().path().join("kehoach/cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let t = Instant::now();
+    let cold = kehoach::track::deadlines(&store, today, None)
+        .unwrap()
+        .items
+        .len();
+    println!(
+        "{:<48} {:>9.1} ms",
+        "due --overdue: deadlines(all plans), cold cache",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let due = time("due --overdue: deadlines(all plans), warm cache", 5, || {
+        kehoach::track::deadlines(&store, today, None)
+            .unwrap()
+            .items
+            .len()
+    });
+    let reports = format!("plans/{plan}/reports");
+    let arrivals = time("  of which: first arrivals of PLAN's reports", 5, || {
+        store.first_arrivals("main", &reports).unwrap().len()
+    });
+    let d = kehoach::track::deadlines(&store, today, None).unwrap();
+    let overdue = d
+        .items
+        .iter()
+        .filter(|i| i.state == kehoach::track::due::DueState::Overdue)
+        .count();
+    println!(
+        "{cold} assignments assessed, {overdue} overdue, {} files looked at",
+        d.files
+    );
+    let ratio = |x: Duration| full.as_secs_f64() / x.as_secs_f64().max(1e-9);
+    println!(
+        "ratios to the baseline: status {:.0}x faster, due (warm) {:.0}x faster; arrivals walk {:.1} ms",
+        ratio(status),
+        ratio(due),
+        arrivals.as_secs_f64() * 1e3
+    );
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/kehoach");
+    if bin.exists() {
+        for args in [
+            vec!["rates", plan.as_str(), "--today", "2025-12-31"],
+            vec!["due", "--overdue", "--today", "2025-12-31", "--json"],
+        ] {
+            time(&format!("binary: kehoach {}", args[0]), 3, || {
+                let out = Command::new(&bin)
+                    .current_dir(dir)
+                    .args(&args)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            });
+        }
+    } else {
+        println!("(build target/release/kehoach to time the binary end to end)");
+    }
+}
+
 fn main() {
     let n: usize = std::env::var("KEHOACH_BENCH_RECORDS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/track-{n}"));
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    // The shared generator: one commit.
+    let gen_dir = data.join(format!("track-gen-{n}"));
+    if !gen_dir.join(".git").exists() {
+        let _ = std::fs::remove_dir_all(&gen_dir);
+        let g = kehoach::store::generate::generate(&gen_dir, n, 7).unwrap();
+        println!("generated {} records in {:.1} s", g.records, g.seconds);
+    }
+    // This benchmark's own generator: 100 plans committed one by one, so that the first-parent
+    // walk has a history to go through.
+    let dir = data.join(format!("track-{n}"));
     if !dir.join(".git").exists() || !dir.join("plans/kh-099").exists() {
         let _ = std::fs::remove_dir_all(&dir);
         let t = Instant::now();
@@ -169,77 +265,6 @@ fn main() {
     if std::env::args().any(|a| a == "--generate-only") {
         return;
     }
-    let store = Store::open(&dir).unwrap();
-    let today = jiff::civil::date(2025, 12, 31);
-    println!(
-        "track benchmark on {} ({n} records), best of 5",
-        dir.display()
-    );
-    let full = time("baseline: Store::load (every record, checked)", 2, || {
-        store.load().unwrap().files
-    });
-    let status = time("status: plan_status(kh-050, all periods)", 5, || {
-        kehoach::track::plan_status(&store, "kh-050", None, today)
-            .unwrap()
-            .matrix
-            .rows
-            .len()
-    });
-    let due = time("due --overdue: deadlines(all plans)", 5, || {
-        kehoach::track::deadlines(&store, today, None)
-            .unwrap()
-            .items
-            .len()
-    });
-    let arrivals = time("  of which: first arrivals of kh-050's reports", 5, || {
-        store
-            .first_arrivals("main", "plans/kh-050/reports")
-            .unwrap()
-            .len()
-    });
-    let d = kehoach::track::deadlines(&store, today, None).unwrap();
-    let overdue = d
-        .items
-        .iter()
-        .filter(|i| i.state == kehoach::track::due::DueState::Overdue)
-        .count();
-    println!(
-        "{} assignments assessed, {overdue} overdue, {} files read",
-        d.items.len(),
-        d.files
-    );
-    let ratio = |x: Duration| full.as_secs_f64() / x.as_secs_f64().max(1e-9);
-    println!(
-        "ratios to the baseline: status {:.0}x faster, due {:.0}x faster (arrivals walk {:.1} ms)",
-        ratio(status),
-        ratio(due),
-        arrivals.as_secs_f64() * 1e3
-    );
-    // The binary end to end, when a release build is there.
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/kehoach");
-    if bin.exists() {
-        for args in [
-            vec!["rates", "kh-050", "--today", "2025-12-31"],
-            vec!["due", "--overdue", "--today", "2025-12-31", "--json"],
-        ] {
-            time(
-                &format!("binary: kehoach {}", args[..2].join(" ")),
-                3,
-                || {
-                    let out = Command::new(&bin)
-                        .current_dir(&dir)
-                        .args(&args)
-                        .output()
-                        .unwrap();
-                    assert!(
-                        out.status.success(),
-                        "{}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                },
-            );
-        }
-    } else {
-        println!("(build target/release/kehoach to time the binary end to end)");
-    }
+    bench("shared generator", &gen_dir, n);
+    bench("track generator", &dir, n);
 }

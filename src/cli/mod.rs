@@ -109,8 +109,6 @@ pub enum Command {
     MergeDriver(merge_driver::Args),
     /// Deadlines of assignments: what is overdue, what is due soon.
     Due(due::Args),
-    /// Reporting rates of a plan: the agency × period matrix (temporary name; to become `status PLAN`).
-    Rates(rates::Args),
     /// Agency changes: retire an agency in favour of a successor.
     #[command(subcommand)]
     Agency(agency::AgencyCommand),
@@ -149,7 +147,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Check(a)) => check::run(&dir, a),
         Some(Command::MergeDriver(a)) => merge_driver::run(&dir, a),
         Some(Command::Due(a)) => due::run(&dir, a),
-        Some(Command::Rates(a)) => rates::run_args(&dir, a),
         Some(Command::Agency(a)) => agency::run(&dir, a),
         Some(Command::Report(a)) => report::run(&dir, a),
         Some(Command::Export(a)) => export::run(&dir, a),

@@ -45,7 +45,6 @@ fn rate(r: Option<f64>) -> String {
     r.map(|v| format!("{v:.0}%")).unwrap_or_else(|| "–".into())
 }
 
-#[allow(dead_code)] // Called by `kehoach status PLAN`.
 pub fn run(
     cwd: &Path,
     plan: &str,
@@ -135,31 +134,4 @@ pub fn run(
         );
     }
     Ok(())
-}
-
-/// Arguments of the temporary `kehoach rates` command (the lead wires `kehoach status` to
-/// [`run`]).
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The plan id.
-    pub plan: String,
-    /// Only periods within this one (2025 for both halves, 2025-h1 for one).
-    #[arg(long)]
-    pub period: Option<String>,
-    /// Compute as of this date (YYYY-MM-DD) instead of today.
-    #[arg(long, value_name = "DATE")]
-    pub today: Option<String>,
-    /// Print as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-pub fn run_args(cwd: &Path, a: Args) -> Result<(), CliError> {
-    run(
-        cwd,
-        &a.plan,
-        a.period.as_deref(),
-        a.today.as_deref(),
-        a.json,
-    )
 }

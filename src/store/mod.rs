@@ -1,6 +1,7 @@
 //! The only home of git2 and the file system: reading and writing records, committing.
 
 pub mod branches;
+pub mod cache;
 pub mod commit;
 pub mod demo;
 pub mod edit;

@@ -338,6 +338,104 @@ pub fn load_assignments_brief(root: &Path, plans: Option<&[String]>) -> Result<P
     Ok(out)
 }
 
+/// [`load_assignments_brief`] through the repository's cache: unchanged assignment files are
+/// not read again.
+pub fn load_assignments_cached(store: &super::Store, plans: Option<&[String]>) -> Result<Partial> {
+    let root = store.root();
+    let ids: Vec<String> = match plans {
+        Some(p) => p.to_vec(),
+        None => plan_ids(root),
+    };
+    let mut base = base_paths(root);
+    let mut asg = Vec::new();
+    for p in &ids {
+        if crate::model::check_id(p).is_err() || !root.join(layout::plan_path(p)).is_file() {
+            return Err(StoreError::NotFound(p.clone()));
+        }
+        base.push(layout::plan_path(p));
+        asg.extend(assignment_paths(root, p));
+    }
+    let mut out = read_paths(root, base, true);
+    let mut cache: super::cache::FileCache<std::result::Result<Assignment, String>> =
+        super::cache::FileCache::open(store, "assignments");
+    let all: Option<std::collections::HashSet<String>> =
+        plans.is_none().then(|| asg.iter().cloned().collect());
+    let vals = cache.values(root, asg, |rel, text| match scan_assignment(text) {
+        Some(a) => Ok(a),
+        None => match parse_fast(rel, text) {
+            Ok(Record::Assignment(a)) => Ok(a),
+            Ok(_) => Err("not an assignment".into()),
+            Err(m) => Err(m),
+        },
+    });
+    let keep: Option<std::collections::HashSet<&str>> =
+        all.as_ref().map(|a| a.iter().map(String::as_str).collect());
+    cache.save(keep.as_ref());
+    out.files += vals.len();
+    for (path, v) in vals {
+        match v.and_then(|x| x) {
+            Ok(record) => out
+                .records
+                .assignments
+                .push(crate::model::rules::Located { path, record }),
+            Err(m) => out.problems.push(format!("{path}: {m}")),
+        }
+    }
+    Ok(out)
+}
+
+/// What one report marks done.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DoneMarks {
+    pub plan: String,
+    pub agency: String,
+    pub period: Period,
+    /// Ids of the assignments whose entry has status `done`.
+    pub done: Vec<String>,
+}
+
+/// The `done` marks of the report files given (missing files are skipped), through the
+/// repository's cache; with `path: message` for files that do not parse.
+pub fn report_done_marks(
+    store: &super::Store,
+    rels: Vec<String>,
+) -> (Vec<DoneMarks>, Vec<String>, usize) {
+    let mut cache: super::cache::FileCache<std::result::Result<Option<DoneMarks>, String>> =
+        super::cache::FileCache::open(store, "report-done");
+    let vals = cache.values(store.root(), rels, |rel, text| {
+        if !text.contains("done") {
+            return Ok(None);
+        }
+        match parse_fast(rel, text) {
+            Ok(Record::Report(r)) => Ok(Some(DoneMarks {
+                plan: r.plan,
+                agency: r.agency,
+                period: r.period,
+                done: r
+                    .entries
+                    .into_iter()
+                    .filter(|e| e.status == crate::model::WorkStatus::Done)
+                    .map(|e| e.assignment)
+                    .collect(),
+            })),
+            Ok(_) => Err("not a report".into()),
+            Err(m) => Err(m),
+        }
+    });
+    cache.save(None);
+    let n = vals.len();
+    let mut marks = Vec::new();
+    let mut problems = Vec::new();
+    for (path, v) in vals {
+        match v.and_then(|x| x) {
+            Ok(Some(m)) => marks.push(m),
+            Ok(None) => {}
+            Err(m) => problems.push(format!("{path}: {m}")),
+        }
+    }
+    (marks, problems, n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -182,6 +182,16 @@ impl DueContext {
         }
     }
 
+    /// Adds the marks of one report.
+    pub fn add_marks(&mut self, m: &crate::store::partial::DoneMarks) {
+        for a in &m.done {
+            self.done_in
+                .entry((m.plan.clone(), a.clone(), m.agency.clone()))
+                .or_default()
+                .push(m.period);
+        }
+    }
+
     fn lead_active(&self, lead: &str, d: Date) -> bool {
         self.lifetimes.get(lead).is_none_or(|l| l.active_on(d))
     }

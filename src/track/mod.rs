@@ -25,7 +25,9 @@
 //! The definitions (what "overdue", "expected", "on time" mean) are in [`due`] and [`rates`].
 //! Records are read selectively ([`crate::store::partial`]): a plan's status reads its
 //! agencies, assignments and the reports of the periods shown; deadlines read every
-//! assignment and only the report files that can change a verdict.
+//! assignment (with a line scanner for the fields they need) and only the report files that
+//! can change a verdict, both through a cache under `.git/kehoach/cache/` that skips files
+//! whose size, mtime and inode are unchanged ([`crate::store::cache`]).
 
 pub mod consolidate;
 pub mod doc;
@@ -176,7 +178,7 @@ pub fn deadlines(
             }
         }
     }
-    let loaded = partial::load_assignments_brief(root, plans)?;
+    let loaded = partial::load_assignments_cached(store, plans)?;
     let mut ctx = DueContext::from_records(&loaded.records);
     let kinds: std::collections::HashMap<&str, (crate::model::PeriodKind, Period)> = loaded
         .records
@@ -193,15 +195,17 @@ pub fn deadlines(
         kinds.get(plan).copied()
     });
     // Only reports that mark some entry done can change a verdict.
-    let reports = partial::read_paths_where(root, needed, true, Some("done"));
-    ctx.add_reports(&reports.records);
+    let (marks, report_problems, report_files) = partial::report_done_marks(store, needed);
+    for m in &marks {
+        ctx.add_marks(m);
+    }
     let items = due::deadlines(&loaded.records, &ctx, today);
     let mut problems = loaded.problems;
-    problems.extend(reports.problems);
+    problems.extend(report_problems);
     Ok(Deadlines {
         items,
         problems,
-        files: loaded.files + reports.files,
+        files: loaded.files + report_files,
     })
 }
 
@@ -284,7 +288,7 @@ fn ser_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
 /// Overdue assignments, per-plan progress and each plan's matrix, as of `today`.
 pub fn dashboard(store: &Store, today: Date) -> Result<Dashboard, TrackError> {
     let d = deadlines(store, today, None)?;
-    let set = partial::load_assignments_brief(store.root(), None)?;
+    let set = partial::load_assignments_cached(store, None)?;
     let progress = progress(&set.records, &d.items);
     let mut matrices = Vec::new();
     let mut problems = d.problems;

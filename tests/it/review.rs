@@ -298,6 +298,9 @@ fn self_approval_and_reviewers_of_other_paths_are_refused_with_reasons() {
             ])
             .pipe(),
     );
+    // Nobody approves while changes are requested.
+    let (_, err) = run_fail(s.kh(&a, TAM).args(["review", "approve", "1"]).pipe());
+    assert!(err.contains("changes were requested on review 1"), "{err}");
     let log = git_ok(
         &s.remote(),
         &s.home(),

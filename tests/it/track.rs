@@ -169,7 +169,7 @@ fn status_matrix_for_2025() {
     let m = json(
         &r,
         &[
-            "rates",
+            "status",
             SAMPLE_PLAN,
             "--period",
             "2025",
@@ -217,7 +217,7 @@ fn status_matrix_for_2025() {
     let text = run(
         &r,
         &[
-            "rates",
+            "status",
             SAMPLE_PLAN,
             "--period",
             "2025",
@@ -286,7 +286,7 @@ fn a_report_that_claims_on_time_but_merged_late_is_flagged() {
     let m = json(
         &r,
         &[
-            "rates",
+            "status",
             SAMPLE_PLAN,
             "--period",
             "2025-h1",
@@ -392,7 +392,41 @@ fn agency_retire_moves_open_work_in_one_commit() {
     r.git(&["commit", "-m", "create agency ubnd-phuong-phan-thiet"]);
     let head = r.git(&["rev-parse", "HEAD"]);
 
+    // Without a takeover, an agency that begins after the plan's date cannot be assigned.
+    let out = r
+        .cmd()
+        .args(["set", "a-3a-phan-thiet", "lead", "ubnd-phuong-phan-thiet"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not active on 2025-04-01"), "{err}");
+    assert_eq!(r.git(&["rev-parse", "HEAD"]), head);
+
     // A successor not yet active on the day is refused, and nothing is written.
+    let out = r
+        .cmd()
+        .args([
+            "agency",
+            "retire",
+            "tand-tinh",
+            "--successor",
+            "ubnd-phuong-phan-thiet",
+            "--on",
+            "2025-06-01",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("successor ubnd-phuong-phan-thiet is not active on 2025-06-01"),
+        "{err}"
+    );
+    assert_eq!(r.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+
+    // An agency that already ended takes its successor from the day after its end.
     let out = r
         .cmd()
         .args([
@@ -457,7 +491,7 @@ fn agency_retire_moves_open_work_in_one_commit() {
     let m = json(
         &r,
         &[
-            "rates",
+            "status",
             SAMPLE_PLAN,
             "--period",
             "2025",
