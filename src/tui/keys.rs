@@ -116,6 +116,7 @@ impl fmt::Display for KeyPress {
         }
         match self.code {
             Code::Char(' ') => f.write_str("Space"),
+            Code::Char(c) if self.ctrl => write!(f, "{}", c.to_ascii_uppercase()),
             Code::Char(c) => write!(f, "{c}"),
             Code::Enter => f.write_str("Enter"),
             Code::Esc => f.write_str("Esc"),
@@ -465,7 +466,7 @@ mod tests {
         assert_eq!(KeyPress::parse("f2"), Some(KeyPress::plain(Code::F(2))));
         assert_eq!(KeyPress::parse("space"), Some(KeyPress::ch(' ')));
         assert_eq!(KeyPress::parse("nonsense"), None);
-        assert_eq!(KeyPress::ctrl('s').to_string(), "Ctrl-s");
+        assert_eq!(KeyPress::ctrl('s').to_string(), "Ctrl-S");
     }
 
     #[test]

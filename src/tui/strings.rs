@@ -62,6 +62,16 @@ strings! {
     Uncommitted => "chưa commit", "uncommitted";
     NoUpstream => "chưa có nhánh theo dõi", "no upstream";
     HelpHint => "?: trợ giúp", "?: help";
+    HintSearch => "tìm", "search";
+    HintEdit => "sửa", "edit";
+    HintHistory => "lịch sử", "history";
+    HintHelp => "trợ giúp", "help";
+    HintNext => "trường sau", "next field";
+    HintSave => "lưu", "save";
+    HintLeave => "thoát", "leave";
+    HintPick => "chọn", "pick";
+    HintCommit => "commit", "commit";
+    HintBackToForm => "quay lại", "back";
     // Help.
     HelpTitle => "Phím tắt", "Keys";
     HelpClose => "Esc hoặc ? để đóng", "Esc or ? to close";
@@ -104,7 +114,6 @@ strings! {
     ActDiff => "xem thay đổi của commit", "show the commit's changes";
     // Form.
     EditTitle => "Sửa", "Edit";
-    FormHint => "Tab: trường sau · Ctrl-S: lưu · Esc: thoát · F2: chọn", "Tab: next field · Ctrl-S: save · Esc: leave · F2: pick";
     Required => "không được để trống", "must not be empty";
     BadDate => "không phải ngày YYYY-MM-DD", "is not a date YYYY-MM-DD";
     BadDue => "không phải hạn: ngày (2025-12-15), continuous, yearly:MM-DD, half-yearly:MM-DD, quarterly:MM-DD, monthly:DD", "is not a due date: a date (2025-12-15), continuous, yearly:MM-DD, half-yearly:MM-DD, quarterly:MM-DD or monthly:DD";
@@ -119,7 +128,6 @@ strings! {
     ConfirmTitle => "Xác nhận lưu", "Confirm save";
     Changes => "Các trường thay đổi", "Fields changed";
     CommitMessage => "Nội dung commit (có thể sửa)", "Commit message (editable)";
-    ConfirmHint => "Ctrl-S: commit · Esc: quay lại biểu mẫu", "Ctrl-S: commit · Esc: back to the form";
     Committed => "Đã commit", "Committed";
     // Questions.
     DiscardQ => "Bỏ các thay đổi chưa lưu? (y: bỏ · n: ở lại)", "Discard unsaved changes? (y: discard · n: stay)";

@@ -10,6 +10,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::app::{Ask, Confirm, EditorError, HistoryState, Pane, Screen, SearchState, State};
 use super::form::{FieldKind, Form};
+use super::keys::{Action, Context};
 use super::strings::{S, field_label};
 use super::tree::Node;
 use crate::model::text::{sanitize, sanitize_line};
@@ -118,6 +119,18 @@ pub fn wrap(line: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// "key: what" for some actions of a screen, as bound now (config overrides included).
+fn key_hints(st: &State, ctx: Context, wanted: &[(Action, S)]) -> String {
+    wanted
+        .iter()
+        .filter_map(|(a, s)| {
+            let k = st.keymap.keys_of(ctx, *a).into_iter().next()?;
+            Some(format!("{k}: {}", st.t(*s)))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// Draws the whole app.
 pub fn draw(f: &mut Frame, st: &State) {
     let theme = Theme { color: st.color };
@@ -184,12 +197,29 @@ fn status_bar(f: &mut Frame, st: &State, area: Rect, theme: &Theme) {
         Some(m) if m.error => spans.push(Span::styled(safe(&m.text), theme.error())),
         Some(m) => spans.push(Span::styled(safe(&m.text), theme.ok())),
         None => {
-            let keys = st
-                .keymap
-                .keys_of(super::keys::Context::Browse, super::keys::Action::Help);
-            let hint = match keys.first() {
-                Some(k) => format!("{k}: {}", st.t(S::ActHelp)),
-                None => st.t(S::HelpHint).to_string(),
+            // The first keys to know, as bound now.
+            let ctx = super::app::help_context(st);
+            let wanted: &[(Action, S)] = if ctx == Context::Browse {
+                &[
+                    (Action::Search, S::HintSearch),
+                    (Action::Edit, S::HintEdit),
+                    (Action::History, S::HintHistory),
+                    (Action::Help, S::HintHelp),
+                ]
+            } else {
+                &[(Action::Help, S::HintHelp)]
+            };
+            let hint: Vec<String> = wanted
+                .iter()
+                .filter_map(|(a, s)| {
+                    let k = st.keymap.keys_of(ctx, *a).into_iter().next()?;
+                    Some(format!("{k}: {}", st.t(*s)))
+                })
+                .collect();
+            let hint = if hint.is_empty() {
+                st.t(S::HelpHint).to_string()
+            } else {
+                hint.join(" · ")
             };
             spans.push(Span::styled(hint, theme.dim()));
         }
@@ -456,7 +486,20 @@ fn draw_form(f: &mut Frame, st: &State, form: &Form, area: Rect, theme: &Theme) 
     let block = Block::bordered()
         .title(Span::styled(title, theme.title()))
         .title_bottom(Span::styled(
-            format!(" {} ", st.t(S::FormHint)),
+            format!(
+                " {} ",
+                key_hints(
+                    st,
+                    Context::Form,
+                    &[
+                        (Action::NextField, S::HintNext),
+                        (Action::Save, S::HintSave),
+                        (Action::Back, S::HintLeave),
+                        (Action::Pick, S::HintPick),
+                        (Action::Help, S::HintHelp),
+                    ]
+                )
+            ),
             theme.dim(),
         ))
         .border_style(theme.border(true));
@@ -598,7 +641,17 @@ fn confirm(f: &mut Frame, st: &State, c: &Confirm, area: Rect, theme: &Theme) {
             theme.title(),
         ))
         .title_bottom(Span::styled(
-            format!(" {} ", st.t(S::ConfirmHint)),
+            format!(
+                " {} ",
+                key_hints(
+                    st,
+                    Context::Confirm,
+                    &[
+                        (Action::Commit, S::HintCommit),
+                        (Action::Back, S::HintBackToForm)
+                    ]
+                )
+            ),
             theme.dim(),
         ))
         .border_style(theme.border(true));
