@@ -477,13 +477,21 @@ pub fn flatten_fields(t: &toml::Table) -> Vec<(String, String)> {
                         walk(&format!("{p}[{key}]"), tt, out);
                     }
                 }
-                toml::Value::Array(a) => out.push((
-                    p,
-                    a.iter()
-                        .map(crate::model::fields::value_text)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                )),
+                toml::Value::Array(a) => {
+                    let items: Vec<String> =
+                        a.iter().map(crate::model::fields::value_text).collect();
+                    // Sentences one per line as a list; short ids on one line.
+                    let text = if items.iter().any(|i| i.chars().count() > 40) {
+                        items
+                            .iter()
+                            .map(|i| format!("• {i}"))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    } else {
+                        items.join(", ")
+                    };
+                    out.push((p, text))
+                }
                 v => out.push((p, crate::model::fields::value_text(v))),
             }
         }

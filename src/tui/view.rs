@@ -462,17 +462,33 @@ fn input_lines(
         .collect()
 }
 
-fn field_height(form: &Form, i: usize) -> u16 {
+/// The lines of a field's error, wrapped to the form's width.
+fn error_lines(form: &Form, i: usize, width: u16) -> Vec<String> {
+    match &form.fields[i].error {
+        Some(e) => {
+            let mut v = wrap(
+                &format!("✗ {}", safe(e)),
+                usize::from(width.saturating_sub(4)),
+            );
+            v.truncate(3);
+            v
+        }
+        None => vec![],
+    }
+}
+
+fn field_height(form: &Form, i: usize, width: u16) -> u16 {
     let f = &form.fields[i];
+    let errors = error_lines(form, i, width).len() as u16;
     if f.kind == FieldKind::Multi {
         let n = f
             .input
             .lines()
             .len()
             .clamp(1, if i == form.focus { 6 } else { 3 });
-        1 + n as u16
+        1 + n as u16 + errors
     } else {
-        2
+        2 + errors
     }
 }
 
@@ -521,7 +537,7 @@ fn draw_form(f: &mut Frame, st: &State, form: &Form, area: Rect, theme: &Theme) 
     }
     // Scroll so that the focused field is on screen.
     let heights: Vec<u16> = (0..form.fields.len())
-        .map(|i| field_height(form, i))
+        .map(|i| field_height(form, i, y_area.width))
         .collect();
     let mut first = 0;
     loop {
@@ -556,15 +572,24 @@ fn draw_form(f: &mut Frame, st: &State, form: &Form, area: Rect, theme: &Theme) 
         if field.kind.pickable() {
             label.push(Span::styled(" [F2]", theme.dim()));
         }
-        if let Some(e) = &field.error {
-            label.push(Span::styled(format!("  ✗ {}", safe(e)), theme.error()));
-        }
         f.render_widget(
             Paragraph::new(Line::from(label)),
             Rect::new(inner.x, y, inner.width, 1),
         );
         y += 1;
-        let h = (heights[i] - 1).min(bottom.saturating_sub(y));
+        let errors = error_lines(form, i, inner.width);
+        let n_err = errors.len() as u16;
+        for e in errors {
+            if y >= bottom {
+                break;
+            }
+            f.render_widget(
+                Paragraph::new(Line::styled(e, theme.error())),
+                Rect::new(inner.x + 4, y, inner.width.saturating_sub(4), 1),
+            );
+            y += 1;
+        }
+        let h = (heights[i] - 1 - n_err).min(bottom.saturating_sub(y));
         if h == 0 {
             break;
         }
