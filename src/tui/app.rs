@@ -1531,6 +1531,45 @@ mod tests {
     }
 
     #[test]
+    fn decomposed_input_is_composed_as_typed() {
+        let mut ta = TextArea::new(vec!["Vie".into()]);
+        ta.move_cursor(ratatui_textarea::CursorMove::End);
+        ta.insert_char('\u{0302}');
+        ta.insert_char('\u{0323}');
+        compose(&mut ta);
+        assert_eq!(ta.lines(), ["Việ"]);
+        assert_eq!(ta.cursor(), ratatui_textarea::DataCursor(0, 3));
+        ta.insert_char('t');
+        assert_eq!(ta.lines(), ["Việt"]);
+    }
+
+    #[test]
+    fn saving_an_unchanged_form_commits_nothing() {
+        let mut st = state_with(&["agencies/x.toml"]);
+        let rr = RecordRef {
+            kind: Kind::Agency,
+            path: "agencies/x.toml".into(),
+            id: "x".into(),
+        };
+        let text = "id = \"x\"\nname = \"Sở X\"\nkind = \"department\"\n".to_string();
+        st.stack
+            .push(Screen::Form(Box::new(Form::new(rr, text).unwrap())));
+        let fx = update(&mut st, Msg::Key(KeyPress::ctrl('s')));
+        assert!(fx.is_empty());
+        assert_eq!(st.message.as_ref().unwrap().text, "Nothing changed.");
+        // A required field left empty is refused before anything is asked of the store.
+        update(&mut st, Msg::Key(KeyPress::plain(Code::End)));
+        for _ in 0..10 {
+            update(&mut st, Msg::Key(KeyPress::plain(Code::Backspace)));
+        }
+        assert!(update(&mut st, Msg::Key(KeyPress::ctrl('s'))).is_empty());
+        let Some(Screen::Form(f)) = st.stack.last() else {
+            panic!("still in the form")
+        };
+        assert_eq!(f.fields[0].error.as_deref(), Some("must not be empty"));
+    }
+
+    #[test]
     fn folding_ignores_diacritics() {
         assert_eq!(fold("Đề nghị Sở Y tế"), "de nghi so y te");
     }

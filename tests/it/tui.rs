@@ -283,6 +283,19 @@ fn config_file_rebinds_keys_and_sets_the_language() {
 }
 
 #[test]
+fn outside_a_data_repository_it_says_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = crate::common::kehoach_in(tmp.path(), tmp.path())
+        .args(["tui", "--plain"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error:"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
 fn plain_mode_prints_screens_for_screen_readers() {
     let repo = TestRepo::demo();
     let out = repo
@@ -470,6 +483,22 @@ fn tmux_escapes_control_characters_in_data() {
         screen.contains("Records ("),
         "the screen was not cleared: {screen}"
     );
+    // A resized terminal is redrawn at the new size.
+    let ok = tm
+        .cmd()
+        .args(["resize-window", "-x", "120", "-y", "40"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let end = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = tm.capture();
+        if s.lines().count() >= 40 && s.lines().any(|l| l.chars().count() > 100) {
+            break;
+        }
+        assert!(Instant::now() < end, "not redrawn at 120×40:\n{s}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     tm.keys(&["q"]);
     let t = &tm;
     wait_until("the app to quit", || {
