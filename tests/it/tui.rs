@@ -81,6 +81,15 @@ fn screens_at_80x24_and_120x40() {
     snap("search_query_error", &repo, Lang::En, "/ \"status:\"");
     snap("search_help", &repo, Lang::En, "/ f1");
     snap("reviews", &repo, Lang::En, "R");
+    snap("form_report", &repo, Lang::En, &format!("{report} e"));
+    snap(
+        "form_report_entry",
+        &repo,
+        Lang::Vi,
+        &format!("{report} e tab tab tab tab"),
+    );
+    snap("form_agency", &repo, Lang::En, "G l j e");
+    snap("form_plan", &repo, Lang::En, "e");
 }
 
 #[test]
@@ -539,4 +548,19 @@ fn tmux_demo_opens_on_the_seed_plan() {
     tm.wait_for("Records (");
     tm.keys(&["j", "j", "L"]);
     tm.wait_for("History");
+}
+
+#[test]
+fn report_entry_percent_is_saved_as_a_number() {
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::En, 80, 24);
+    ui.keys("j h j l j l j j e tab tab tab tab end bs bs \"55\" ctrl-s");
+    let screen = ui.screen();
+    assert!(screen.contains("entries[a01].percent: 40 → 55"), "{screen}");
+    ui.keys("ctrl-s");
+    let text = repo.read(&format!("plans/{SAMPLE_PLAN}/reports/2025-h1/so-y-te.toml"));
+    assert!(text.contains("percent = 55\n"), "{text}");
+    // A percent over 100 is refused as it is typed.
+    ui.keys("e tab tab tab tab end \"0\"");
+    assert!(ui.screen().contains("must be a number from 0 to 100"));
 }
