@@ -158,12 +158,13 @@ fn generate(dir: &Path, n: usize, seed: u64) {
         let budget = per_plan.min(n.saturating_sub(written));
         let n_assign = budget * 2 / 5;
         for a in 0..n_assign {
+            let sentences_n = 2 + rng.below(3);
             let lead = rng.pick(&agencies).clone();
             let co = rng.pick(&agencies).clone();
             let text = format!(
                 "id = \"a{a:04}\"\nplan = \"{pid}\"\ntasks = [\"t1\"]\nlead = \"{lead}\"\ncoordinating = [\"{co}\"]\ntitle = \"{}\"\ndescription = \"\"\"\n{}\"\"\"\noutput = \"{}\"\ndue = \"{}\"\nstatus = \"{}\"\n",
                 title(&mut rng, &s),
-                paragraph(&mut rng, &s, 2 + rng.below(3)),
+                paragraph(&mut rng, &s, sentences_n),
                 title(&mut rng, &s),
                 rng.pick(&DUES),
                 rng.pick(&STATUSES),
@@ -184,9 +185,10 @@ fn generate(dir: &Path, n: usize, seed: u64) {
                     paragraph(&mut rng, &s, 2)
                 );
                 for _ in 0..2 {
+                    let entry = rng.below(n_assign.max(1));
                     text.push_str(&format!(
                         "\n[[entries]]\nassignment = \"a{:04}\"\nstatus = \"in_progress\"\nresults = \"\"\"\n{}\"\"\"\n",
-                        rng.below(n_assign.max(1)),
+                        entry,
                         paragraph(&mut rng, &s, 2)
                     ));
                 }
@@ -389,6 +391,12 @@ fn bench_size(n: usize, rg: bool) {
         ms(pct(&lat, 0.5)),
         ms(pct(&lat, 0.99)),
         ms(pct(&lat, 1.0))
+    );
+    let t = Instant::now();
+    assert!(idx.verify().unwrap().is_empty());
+    println!(
+        "checksum check of every index file {:>6.1} ms   (`kehoach index --check`)",
+        ms(t.elapsed())
     );
     drop(idx);
 

@@ -167,7 +167,12 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let query = Query::parse(&text)?;
     let store = super::open(cwd)?;
     let index = SearchIndex::open(&store)?;
-    let hits = index.search(&query, args.limit)?;
+    let hits = match index.search(&query, args.limit) {
+        Ok(h) => h,
+        // A damaged index file shows when it is read: build the index again, once.
+        Err(SearchError::Index(_)) => SearchIndex::rebuild(&store)?.search(&query, args.limit)?,
+        Err(e) => return Err(e.into()),
+    };
     if args.json {
         let out: Vec<serde_json::Value> = hits
             .iter()

@@ -964,3 +964,34 @@ fn sync(store: &Store, force: bool) -> Result<SearchIndex, SearchError> {
     };
     Ok(si)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_found_by_the_periods_that_hold_them() {
+        let p: Period = "2025-06".parse().unwrap();
+        assert_eq!(period_terms(&p), ["2025-06", "2025", "2025-h1", "2025-q2"]);
+        let p: Period = "2025-h2".parse().unwrap();
+        assert_eq!(period_terms(&p), ["2025-h2", "2025"]);
+        let p: Period = "2025".parse().unwrap();
+        assert_eq!(period_terms(&p), ["2025"]);
+    }
+
+    #[test]
+    fn fingerprint_ignores_order_and_sees_any_change() {
+        let st = |p: &str, m: i64| FileStat {
+            path: p.into(),
+            size: 10,
+            mtime_ns: m,
+            ctime_ns: m,
+            ino: 1,
+        };
+        let a = vec![st("a", 1), st("b", 2)];
+        let b = vec![st("b", 2), st("a", 1)];
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        assert_ne!(fingerprint(&a), fingerprint(&[st("a", 1), st("b", 3)]));
+        assert_ne!(fingerprint(&a), fingerprint(&[st("a", 1)]));
+    }
+}

@@ -24,6 +24,8 @@
 //!
 //! - [`SearchIndex::open`] is the one call to make at start; after the user saves or commits,
 //!   [`SearchIndex::refresh`] catches up again. A search itself never touches git.
+//! - [`Query::parse_as_typed`] is the lenient reading for search-as-you-type: an open quote
+//!   counts as closed, a trailing `status:` without its value yet is left out.
 //! - [`SearchIndex::rebuild`] forces a full rebuild (`kehoach index --rebuild`).
 //! - [`Query::parse`] reads the query language (see [`query`]): words (all must match),
 //!   `"phrases"`, `-word`, and the filters `kind:` `plan:` `agency:` `lead:` `status:`
