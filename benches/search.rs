@@ -202,9 +202,10 @@ fn generate(dir: &Path, n: usize, seed: u64) {
         }
     }
     git(&tmp, &["init", "-q", "-b", "main"]);
+    git(&tmp, &["config", "gc.auto", "0"]);
     git(&tmp, &["add", "-A"]);
     git(&tmp, &["commit", "-q", "-m", "Generated records"]);
-    git(&tmp, &["gc", "-q"]);
+    git(&tmp, &["repack", "-adq"]);
     std::fs::rename(&tmp, dir).unwrap();
 }
 

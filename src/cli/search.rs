@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::output::{CliError, fit, print_json};
 use crate::model::text::sanitize_line;
-use crate::search::{Hit, Query, QueryError, SearchError, SearchIndex};
+use crate::search::{Freshness, Hit, Query, QueryError, SearchError, SearchIndex};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -28,6 +28,11 @@ pub struct Args {
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Look at every record file for edits made in place (slower on large repositories). By
+    /// default commits and files created, deleted or saved by rename are seen at once; edits
+    /// written in place are seen after `kehoach index`.
+    #[arg(long)]
+    pub exact: bool,
 }
 
 impl From<QueryError> for CliError {
@@ -146,6 +151,7 @@ fn take_flags(mut args: Args) -> Result<Args, CliError> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => args.json = true,
+            "--exact" => args.exact = true,
             "--limit" | "-n" => {
                 let v = it.next().unwrap_or_default();
                 args.limit = v.parse().map_err(|_| bad_limit(&v))?;
@@ -166,7 +172,12 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let text = args.query.join(" ");
     let query = Query::parse(&text)?;
     let store = super::open(cwd)?;
-    let index = SearchIndex::open(&store)?;
+    let freshness = if args.exact {
+        Freshness::Exact
+    } else {
+        Freshness::Quick
+    };
+    let index = SearchIndex::open_with(&store, freshness)?;
     let hits = match index.search(&query, args.limit) {
         Ok(h) => h,
         // A damaged index file shows when it is read: build the index again, once.

@@ -313,9 +313,82 @@ impl Store {
         }
     }
 
-    /// Writes a file kehoach keeps for itself under `<git dir>/kehoach/`, atomically.
+    /// Writes a file kehoach keeps for itself under `<git dir>/kehoach/`: whole or not at all
+    /// (through a rename), without waiting for the disk (these are caches).
     pub fn write_private(&self, name: &str, content: &[u8]) -> Result<()> {
-        let p = self.git_dir().join("kehoach").join(name);
-        super::commit::write_atomic(&p, content)
+        let dir = self.git_dir().join("kehoach");
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let p = dir.join(name);
+        let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
+        std::fs::write(&tmp, content).map_err(|e| StoreError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &p).map_err(|e| StoreError::io(&p, e))
+    }
+
+    /// `stat` of every folder of the data root that holds records (agencies/, plans/, each
+    /// plan, its assignments/ and reports/, each period): a file created, deleted or saved by
+    /// rename changes its folder. Cheap: there are far fewer folders than records.
+    pub fn stat_record_dirs(&self) -> Result<Vec<FileStat>> {
+        use std::os::unix::fs::MetadataExt;
+        let root = self.root();
+        let mut out = Vec::new();
+        let mut push = |rel: String, m: &std::fs::Metadata| {
+            out.push(FileStat {
+                path: rel,
+                size: 0,
+                mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+                ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
+                ino: m.ino(),
+            })
+        };
+        let subdirs = |dir: &Path| -> Vec<(String, std::fs::Metadata)> {
+            match std::fs::read_dir(dir) {
+                Ok(rd) => rd
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| {
+                        let name = e.file_name().to_str()?.to_string();
+                        if name.starts_with('.') {
+                            return None;
+                        }
+                        let m = e.metadata().ok()?;
+                        m.is_dir().then_some((name, m))
+                    })
+                    .collect(),
+                Err(_) => vec![],
+            }
+        };
+        for top in ["agencies", "plans"] {
+            if let Ok(m) = std::fs::symlink_metadata(root.join(top)) {
+                push(top.to_string(), &m);
+            }
+        }
+        for (plan, m) in subdirs(&root.join("plans")) {
+            let prel = format!("plans/{plan}");
+            push(prel.clone(), &m);
+            for (sub, m) in subdirs(&root.join(&prel)) {
+                let srel = format!("{prel}/{sub}");
+                push(srel.clone(), &m);
+                if sub == "reports" {
+                    for (period, m) in subdirs(&root.join(&srel)) {
+                        push(format!("{srel}/{period}"), &m);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record files directly in a folder of the data root (relative paths).
+    pub fn record_files_in(&self, dir_rel: &str) -> Result<Vec<String>> {
+        let dir = self.root().join(dir_rel);
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(StoreError::io(dir, e)),
+        };
+        Ok(rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().map(|n| format!("{dir_rel}/{n}")))
+            .filter(|rel| is_record_path(rel))
+            .collect())
     }
 }
