@@ -33,7 +33,7 @@ use crate::store::layout::Kind;
 use crate::store::tree::FileStat;
 
 /// Changes when the schema or the analysis changes: an index of another version is rebuilt.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Recurring due dates are indexed for these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
 /// Boosts: a title match over a body match, an exact-diacritic match over a folded one.
@@ -61,10 +61,16 @@ struct Fields {
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = |tokenizer: &str, stored: bool| {
+        // Phrases are matched on folded fields; exact fields only lift single words.
+        let option = if tokenizer == analyzer::FOLDED {
+            IndexRecordOption::WithFreqsAndPositions
+        } else {
+            IndexRecordOption::WithFreqs
+        };
         let o = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(tokenizer)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                .set_index_option(option),
         );
         if stored { o.set_stored() } else { o }
     };
@@ -367,30 +373,15 @@ impl SearchIndex {
             .search(&q, &tantivy::collector::Count)?)
     }
 
+    /// Folded fields: what must match (a term or a phrase, in the title or the body).
     fn text_query(&self, t: &TextTerm) -> Box<dyn TantivyQuery> {
         let f = self.fields;
         let mut should: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
-        let boosted = |q: Box<dyn TantivyQuery>, b: f32| -> Box<dyn TantivyQuery> {
-            if b == 1.0 {
-                q
-            } else {
-                Box::new(BoostQuery::new(q, b))
-            }
-        };
-        let exact_too = t.words.iter().any(|w| w.diacritics);
-        for (field, exact, boost) in [
-            (f.title_f, false, TITLE_BOOST),
-            (f.body_f, false, 1.0),
-            (f.title_x, true, TITLE_BOOST * EXACT_BOOST),
-            (f.body_x, true, EXACT_BOOST),
-        ] {
-            if exact && !exact_too {
-                continue;
-            }
+        for (field, boost) in [(f.title_f, TITLE_BOOST), (f.body_f, 1.0)] {
             let terms: Vec<Term> = t
                 .words
                 .iter()
-                .map(|w| Term::from_field_text(field, if exact { &w.exact } else { &w.folded }))
+                .map(|w| Term::from_field_text(field, &w.folded))
                 .collect();
             let q: Box<dyn TantivyQuery> = if terms.len() == 1 {
                 Box::new(TermQuery::new(
@@ -400,9 +391,33 @@ impl SearchIndex {
             } else {
                 Box::new(PhraseQuery::new(terms))
             };
-            should.push((Occur::Should, boosted(q, boost)));
+            let q: Box<dyn TantivyQuery> = if boost == 1.0 {
+                q
+            } else {
+                Box::new(BoostQuery::new(q, boost))
+            };
+            should.push((Occur::Should, q));
         }
         Box::new(BooleanQuery::new(should))
+    }
+
+    /// Exact-diacritic fields: a bonus for each word typed with diacritics and found as typed.
+    fn exact_boosts(&self, t: &TextTerm) -> Vec<(Occur, Box<dyn TantivyQuery>)> {
+        let f = self.fields;
+        let mut out: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+        for w in t.words.iter().filter(|w| w.diacritics) {
+            for (field, boost) in [
+                (f.title_x, TITLE_BOOST * EXACT_BOOST),
+                (f.body_x, EXACT_BOOST),
+            ] {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, &w.exact),
+                    IndexRecordOption::WithFreqs,
+                );
+                out.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+            }
+        }
+        out
     }
 
     fn keyword_query(field: Field, values: &[String]) -> Box<dyn TantivyQuery> {
@@ -474,6 +489,7 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
         for t in &query.terms {
             clauses.push((Occur::Must, self.text_query(t)));
+            clauses.extend(self.exact_boosts(t));
         }
         for fl in &query.filters {
             clauses.push((Occur::Must, self.filter_query(fl)));
@@ -587,6 +603,7 @@ fn fill(
         .unwrap_or(1)
         .clamp(1, 4);
     let mut writer: IndexWriter = index.writer_with_num_threads(threads, 64_000_000 * threads)?;
+    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     let blobs: Vec<&str> = entries.iter().map(|e| e.blob.as_str()).collect();
     let blob_reader = store.blob_reader();
     // Read and analyse in parallel, in chunks so that memory stays bounded.
@@ -996,19 +1013,24 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
         Ok((_, state)) if state.prefix != store.prefix() => Some("the data root moved".to_string()),
         Ok(_) => None,
     };
+    // What the work tree holds over HEAD: from the snapshot when there is one, else from git.
+    let since = match (&existing, &old_snap) {
+        (Ok((_, state)), Some(snap))
+            if state.format == FORMAT
+                && state.prefix == store.prefix()
+                && snap.commit == state.commit =>
+        {
+            overlay_since(store, state, snap, &dirs, files.as_deref(), &head)?
+        }
+        _ => None,
+    };
+    let overlay = match since {
+        Some(o) => o,
+        None => wanted_overlay(store)?,
+    };
     if reason.is_none()
         && let Ok((index, state)) = existing
     {
-        let since = match &old_snap {
-            Some(snap) if snap.commit == state.commit => {
-                overlay_since(store, &state, snap, &dirs, files.as_deref(), &head)?
-            }
-            _ => None,
-        };
-        let overlay = match since {
-            Some(o) => o,
-            None => wanted_overlay(store)?,
-        };
         let same = state.commit == head
             && overlay.len() == state.overlay.len()
             && overlay
@@ -1042,7 +1064,6 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
             Err(e) => reason = Some(format!("catching up failed ({e})")),
         }
     }
-    let overlay = wanted_overlay(store)?;
     let mut si = rebuild_locked(store, &head, &overlay, &dir)?;
     // After a rebuild the file fingerprint must come from a walk, whatever was asked.
     let files = match files {
