@@ -174,7 +174,7 @@ fn wanted_overlay(store: &Store) -> Result<Overlay, SearchError> {
 }
 
 fn open_dir(dir: &Path) -> Result<(Index, State), SearchError> {
-    let index = Index::open_in_dir(dir)?;
+    let index = Index::open(super::dir::CacheDirectory::open(dir)?)?;
     let meta = index.load_metas()?;
     let state: State = meta
         .payload
@@ -654,7 +654,11 @@ fn rebuild_locked(
     let _ = std::fs::remove_dir_all(&fresh);
     std::fs::create_dir_all(&fresh).map_err(|e| SearchError::io(&fresh, e))?;
     let (schema, fields) = schema();
-    let index = Index::create_in_dir(&fresh, schema)?;
+    let index = Index::create(
+        super::dir::CacheDirectory::open(&fresh)?,
+        schema,
+        tantivy::IndexSettings::default(),
+    )?;
     register_tokenizers(&index);
     let state = match fill(store, &index, fields, head, overlay) {
         Ok(s) => s,

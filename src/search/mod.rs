@@ -39,6 +39,7 @@
 //! that lifts records with the diacritics as typed: "bà" ranks "bà" above "ba" and "bá".
 
 pub mod analyzer;
+mod dir;
 pub mod document;
 mod index;
 pub mod query;

@@ -366,6 +366,9 @@ fn index_catches_up_with_commits_and_uncommitted_edits() {
     assert_eq!(ids(&index, "ca voi xanb"), ["a03"]);
     drop(index);
     r.write(&rel, &r.read(&rel).replace("cá voi xanb", "cá voi xanh"));
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(ids(&index, "ca voi xanh"), ["a03"]);
+    drop(index);
 
     // A quick open sees files created (or saved by rename) at once; an edit written in place
     // waits for an exact open.
