@@ -298,9 +298,11 @@ fn bench_size(n: usize, rg: bool) {
         .record_entries(&store.head_commit().unwrap().unwrap())
         .unwrap()
         .len();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "\n== {n} records ({files} record files) in {} ==",
-        dir.display()
+        "\n== {n} records ({files} record files) in {} ==  (load average {})",
+        dir.display(),
+        load.split(' ').take(3).collect::<Vec<_>>().join(" ")
     );
 
     // Full build.
