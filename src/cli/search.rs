@@ -1,6 +1,6 @@
 //! `kehoach search QUERY… [--limit N] [--json]`: records that match, best first.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use super::output::{CliError, fit, print_json};
@@ -19,7 +19,7 @@ Query language:
   period:2025-h1      a year takes in its halves, quarters and months
   due:<2025-12-31     also <=, >, >=, 2025-01..2025-06, 2025-q3, continuous, yearly…")]
 pub struct Args {
-    /// Words, \"phrases\", -excluded words and filters such as status:in_progress.
+    /// Words, "phrases", -excluded words and filters such as status:in_progress.
     #[arg(required = true, allow_hyphen_values = true, num_args = 1..)]
     pub query: Vec<String>,
     /// How many records to show at most.
@@ -123,22 +123,29 @@ fn wrap_snippet(
     lines
 }
 
-fn print_hit(h: &Hit, width: usize, color: bool) {
+fn print_hit(out: &mut impl Write, h: &Hit, width: usize, color: bool) -> std::io::Result<()> {
     let head = format!("{} {}", h.kind.as_str(), h.id);
-    let score = format!("{:.2}", h.score);
+    // A query of filters only has no score to show.
+    let score = if h.score > 0.0 {
+        format!("{:.2}", h.score)
+    } else {
+        String::new()
+    };
     let title_w = width
         .saturating_sub(head.chars().count() + score.len() + 4)
         .max(10);
-    println!(
+    writeln!(
+        out,
         "{}  {} {}",
         sanitize_line(&head),
         fit(&h.title, title_w),
         score
-    );
-    println!("  {}", sanitize_line(&h.path));
+    )?;
+    writeln!(out, "  {}", sanitize_line(&h.path))?;
     for l in wrap_snippet(&h.snippet, width.saturating_sub(2), 2, color) {
-        println!("  {l}");
+        writeln!(out, "  {l}")?;
     }
+    Ok(())
 }
 
 /// Options given after the first word of the query reach it as words (so that `-word` needs no
@@ -208,11 +215,16 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     }
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let w = width();
-    for (i, h) in hits.iter().enumerate() {
+    let mut out = std::io::stdout().lock();
+    let printed = hits.iter().enumerate().try_for_each(|(i, h)| {
         if i > 0 {
-            println!();
+            writeln!(out)?;
         }
-        print_hit(h, w, color);
+        print_hit(&mut out, h, w, color)
+    });
+    match printed {
+        // The reader went away (`| head`): nothing more to say.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
-    Ok(())
 }
