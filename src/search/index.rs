@@ -229,7 +229,16 @@ impl SearchIndex {
                 });
             }
         }
-        sync(store, false, freshness)
+        match sync(store, false, freshness) {
+            // The git folder cannot be written (a read-only checkout): an index in memory.
+            Err(SearchError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::PermissionDenied
+                    || source.kind() == std::io::ErrorKind::ReadOnlyFilesystem =>
+            {
+                SearchIndex::in_memory(store)
+            }
+            other => other,
+        }
     }
 
     /// Rebuilds the index from the repository, whatever state it is in.
