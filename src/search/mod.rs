@@ -24,6 +24,11 @@
 //!
 //! - [`SearchIndex::open`] is the one call to make at start; after the user saves or commits,
 //!   [`SearchIndex::refresh`] catches up again. A search itself never touches git.
+//! - [`SearchIndex::open_with`] with [`Freshness::Quick`] checks HEAD and the `stat` of folders
+//!   only (a few ms at 100k records): every commit, and every file created, deleted or saved by
+//!   rename, is seen; an edit written in place into an existing file waits for the next exact
+//!   open. [`Freshness::Exact`] (what `open` does) also compares every record file's `stat`
+//!   with the last snapshot. Neither asks git's status unless the snapshot is missing.
 //! - [`Query::parse_as_typed`] is the lenient reading for search-as-you-type: an open quote
 //!   counts as closed, a trailing `status:` without its value yet is left out.
 //! - [`SearchIndex::rebuild`] forces a full rebuild (`kehoach index --rebuild`).
