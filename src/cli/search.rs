@@ -1,11 +1,11 @@
 //! `kehoach search QUERY… [--limit N] [--json]`: records that match, best first.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use super::output::{CliError, fit, print_json};
 use crate::model::text::sanitize_line;
-use crate::search::{Hit, Query, QueryError, SearchError, SearchIndex};
+use crate::search::{Freshness, Hit, Query, QueryError, SearchError, SearchIndex};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -19,7 +19,7 @@ Query language:
   period:2025-h1      a year takes in its halves, quarters and months
   due:<2025-12-31     also <=, >, >=, 2025-01..2025-06, 2025-q3, continuous, yearly…")]
 pub struct Args {
-    /// Words, \"phrases\", -excluded words and filters such as status:in_progress.
+    /// Words, "phrases", -excluded words and filters such as status:in_progress.
     #[arg(required = true, allow_hyphen_values = true, num_args = 1..)]
     pub query: Vec<String>,
     /// How many records to show at most.
@@ -28,6 +28,11 @@ pub struct Args {
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Look at every record file for edits made in place (slower on large repositories). By
+    /// default commits and files created, deleted or saved by rename are seen at once; edits
+    /// written in place are seen after `kehoach index`.
+    #[arg(long)]
+    pub exact: bool,
 }
 
 impl From<QueryError> for CliError {
@@ -118,22 +123,29 @@ fn wrap_snippet(
     lines
 }
 
-fn print_hit(h: &Hit, width: usize, color: bool) {
+fn print_hit(out: &mut impl Write, h: &Hit, width: usize, color: bool) -> std::io::Result<()> {
     let head = format!("{} {}", h.kind.as_str(), h.id);
-    let score = format!("{:.2}", h.score);
+    // A query of filters only has no score to show.
+    let score = if h.score > 0.0 {
+        format!("{:.2}", h.score)
+    } else {
+        String::new()
+    };
     let title_w = width
         .saturating_sub(head.chars().count() + score.len() + 4)
         .max(10);
-    println!(
+    writeln!(
+        out,
         "{}  {} {}",
         sanitize_line(&head),
         fit(&h.title, title_w),
         score
-    );
-    println!("  {}", sanitize_line(&h.path));
+    )?;
+    writeln!(out, "  {}", sanitize_line(&h.path))?;
     for l in wrap_snippet(&h.snippet, width.saturating_sub(2), 2, color) {
-        println!("  {l}");
+        writeln!(out, "  {l}")?;
     }
+    Ok(())
 }
 
 /// Options given after the first word of the query reach it as words (so that `-word` needs no
@@ -146,6 +158,7 @@ fn take_flags(mut args: Args) -> Result<Args, CliError> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => args.json = true,
+            "--exact" => args.exact = true,
             "--limit" | "-n" => {
                 let v = it.next().unwrap_or_default();
                 args.limit = v.parse().map_err(|_| bad_limit(&v))?;
@@ -166,8 +179,18 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let text = args.query.join(" ");
     let query = Query::parse(&text)?;
     let store = super::open(cwd)?;
-    let index = SearchIndex::open(&store)?;
-    let hits = index.search(&query, args.limit)?;
+    let freshness = if args.exact {
+        Freshness::Exact
+    } else {
+        Freshness::Quick
+    };
+    let index = SearchIndex::open_with(&store, freshness)?;
+    let hits = match index.search(&query, args.limit) {
+        Ok(h) => h,
+        // A damaged index file shows when it is read: build the index again, once.
+        Err(SearchError::Index(_)) => SearchIndex::rebuild(&store)?.search(&query, args.limit)?,
+        Err(e) => return Err(e.into()),
+    };
     if args.json {
         let out: Vec<serde_json::Value> = hits
             .iter()
@@ -192,11 +215,16 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     }
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let w = width();
-    for (i, h) in hits.iter().enumerate() {
+    let mut out = std::io::stdout().lock();
+    let printed = hits.iter().enumerate().try_for_each(|(i, h)| {
         if i > 0 {
-            println!();
+            writeln!(out)?;
         }
-        print_hit(h, w, color);
+        print_hit(&mut out, h, w, color)
+    });
+    match printed {
+        // The reader went away (`| head`): nothing more to say.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
-    Ok(())
 }

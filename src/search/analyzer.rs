@@ -30,7 +30,58 @@ fn is_tone_mark(c: char) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_combining_mark(c)
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        c.is_alphanumeric() || is_combining_mark(c)
+    }
+}
+
+/// Characters below this have their folded form and tone in [`table`].
+const TABLE_END: u32 = 0x2000;
+
+/// For each character below [`TABLE_END`]: its lowercase form without diacritics when that is
+/// one character ('\0' otherwise), and whether it carries a tone mark.
+fn table() -> &'static [(char, bool)] {
+    static T: std::sync::OnceLock<Vec<(char, bool)>> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        (0..TABLE_END)
+            .map(|u| {
+                let Some(c) = char::from_u32(u) else {
+                    return ('\0', false);
+                };
+                let mut lower = c.to_lowercase();
+                let (Some(l), None) = (lower.next(), lower.next()) else {
+                    return ('\0', false);
+                };
+                if l == 'đ' {
+                    return ('d', false);
+                }
+                let tone = l.nfd().any(is_tone_mark);
+                let mut base = l.nfd().filter(|c| !is_combining_mark(*c));
+                match (base.next(), base.next()) {
+                    (Some(b), None) => (b, tone),
+                    (None, None) => ('\0', tone),
+                    _ => ('\0', false),
+                }
+            })
+            .collect()
+    })
+}
+
+/// The folded form of one character when it is one character.
+fn fold_char(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return Some(c.to_ascii_lowercase());
+    }
+    match table().get(c as usize) {
+        Some(&(f, _)) if f != '\0' => Some(f),
+        _ => None,
+    }
+}
+
+fn has_tone(c: char) -> bool {
+    table().get(c as usize).is_some_and(|&(_, t)| t)
 }
 
 /// A word of a text: where it is, and its two forms.
@@ -83,14 +134,27 @@ pub fn words(text: &str) -> Vec<Word> {
 /// Lowercase, without any diacritic, `đ` as `d`.
 pub fn fold(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
-    for c in word.chars().flat_map(char::to_lowercase) {
+    for c in word.chars() {
+        if let Some(f) = fold_char(c) {
+            out.push(f);
+            continue;
+        }
+        if is_combining_mark(c) {
+            continue;
+        }
+        fold_slow(c, &mut out);
+    }
+    out
+}
+
+fn fold_slow(c: char, out: &mut String) {
+    for c in c.to_lowercase() {
         match c {
             'đ' => out.push('d'),
             c if c.is_ascii() => out.push(c),
             c => out.extend(c.nfd().filter(|c| !is_combining_mark(*c))),
         }
     }
-    out
 }
 
 /// True when a word carries any diacritic (or `đ`): then its exact form is worth matching.
@@ -103,6 +167,25 @@ pub fn exact(word: &str) -> String {
     let lower: String = word.chars().flat_map(char::to_lowercase).collect();
     if lower.is_ascii() {
         return lower;
+    }
+    // Precomposed text whose last two letters are not oa/oe/uy with a tone on the last: as is.
+    if !lower.chars().any(is_combining_mark) {
+        let mut rev = lower.chars().rev();
+        let (last, prev, before) = (rev.next(), rev.next(), rev.next());
+        let moves = match (prev, last) {
+            (Some(p), Some(l)) => {
+                matches!(
+                    (fold_char(p), fold_char(l)),
+                    (Some('o'), Some('a' | 'e')) | (Some('u'), Some('y'))
+                ) && has_tone(l)
+                    && !has_tone(p)
+                    && before != Some('q')
+            }
+            _ => false,
+        };
+        if !moves {
+            return lower;
+        }
     }
     // Letters with their marks: (base with its shape marks, tone mark).
     let mut slots: Vec<(String, Option<char>)> = Vec::new();
@@ -187,8 +270,17 @@ impl Tokenizer for VietTokenizer {
 
 impl TokenStream for VietTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        let Some((s, e)) = self.ranges.next() else {
-            return false;
+        let (s, e) = loop {
+            let Some((s, e)) = self.ranges.next() else {
+                return false;
+            };
+            // The exact form of a word without diacritics is its folded form: only the folded
+            // field needs it.
+            if self.exact && self.text[s..e].is_ascii() {
+                self.token.position = self.token.position.wrapping_add(1);
+                continue;
+            }
+            break (s, e);
         };
         let w = &self.text[s..e];
         self.token.position = self.token.position.wrapping_add(1);
@@ -239,6 +331,35 @@ mod tests {
     }
 
     #[test]
+    fn fast_folding_agrees_with_the_definition() {
+        for u in 0..0x2100u32 {
+            let Some(c) = char::from_u32(u) else { continue };
+            let s = c.to_string();
+            let want: String = s
+                .chars()
+                .flat_map(char::to_lowercase)
+                .flat_map(|c| {
+                    let one = if c == 'đ' {
+                        "d".to_string()
+                    } else {
+                        c.to_string()
+                    };
+                    one.nfd().collect::<Vec<_>>()
+                })
+                .filter(|c| !is_combining_mark(*c))
+                .collect();
+            assert_eq!(fold(&s), want, "U+{u:04X}");
+        }
+        // Every syllable shape: the fast exact form is the slow one.
+        for w in [
+            "hoà", "hòa", "Thuỷ", "quý", "khoẻ", "Đoàn", "toán", "tòa", "xoá", "uý",
+        ] {
+            let nfd: String = w.nfd().collect();
+            assert_eq!(exact(w), exact(&nfd), "{w}");
+        }
+    }
+
+    #[test]
     fn old_and_new_tone_placement_meet() {
         assert_eq!(exact("hoà"), exact("hòa"));
         assert_eq!(exact("hòa"), "hòa");
@@ -277,6 +398,11 @@ mod tests {
             got.push((s.token().text.clone(), s.token().position));
         }
         assert_eq!(got, [("tòa".to_string(), 0), ("án".to_string(), 1)]);
+        // Words without diacritics are left to the folded field.
+        let mut s = t.token_stream("ba bà");
+        assert!(s.advance());
+        assert_eq!((s.token().text.as_str(), s.token().position), ("bà", 1));
+        assert!(!s.advance());
         let mut t = VietTokenizer::folded();
         let mut s = t.token_stream("Toà án");
         assert!(s.advance());

@@ -33,7 +33,7 @@ use crate::store::layout::Kind;
 use crate::store::tree::FileStat;
 
 /// Changes when the schema or the analysis changes: an index of another version is rebuilt.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Recurring due dates are indexed for these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
 /// Boosts: a title match over a body match, an exact-diacritic match over a folded one.
@@ -61,10 +61,16 @@ struct Fields {
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = |tokenizer: &str, stored: bool| {
+        // Phrases are matched on folded fields; exact fields only lift single words.
+        let option = if tokenizer == analyzer::FOLDED {
+            IndexRecordOption::WithFreqsAndPositions
+        } else {
+            IndexRecordOption::WithFreqs
+        };
         let o = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(tokenizer)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                .set_index_option(option),
         );
         if stored { o.set_stored() } else { o }
     };
@@ -168,7 +174,7 @@ fn wanted_overlay(store: &Store) -> Result<Overlay, SearchError> {
 }
 
 fn open_dir(dir: &Path) -> Result<(Index, State), SearchError> {
-    let index = Index::open_in_dir(dir)?;
+    let index = Index::open(super::dir::CacheDirectory::open(dir)?)?;
     let meta = index.load_metas()?;
     let state: State = meta
         .payload
@@ -186,13 +192,17 @@ fn reader_of(index: &Index) -> Result<IndexReader, SearchError> {
 }
 
 impl SearchIndex {
-    /// Opens the index of a store, bringing it up to date with HEAD and the work tree: catches
-    /// up incrementally when it can, rebuilds when the index is missing, stale beyond repair,
-    /// locked by a dead writer or corrupt.
-    ///
-    /// When HEAD is the indexed commit and no record file's `stat` changed since the last
-    /// update, no file is read and git's status is not asked: that is the common case.
+    /// Opens the index of a store, bringing it up to date with HEAD and every edit of the work
+    /// tree ([`Freshness::Exact`]): catches up incrementally when it can, rebuilds when the
+    /// index is missing, stale beyond repair, locked by a dead writer or corrupt.
     pub fn open(store: &Store) -> Result<SearchIndex, SearchError> {
+        SearchIndex::open_with(store, Freshness::Exact)
+    }
+
+    /// [`SearchIndex::open`], checking the work tree as closely as asked. When HEAD is the
+    /// indexed commit and nothing checked changed since the last update, no record is read and
+    /// git's status is not asked: that is the common case.
+    pub fn open_with(store: &Store, freshness: Freshness) -> Result<SearchIndex, SearchError> {
         let head = store.head_commit_id()?;
         let dir = index_dir(store);
         if let Ok((index, state)) = open_dir(&dir)
@@ -201,29 +211,39 @@ impl SearchIndex {
             && state.commit == head
             && let Some(snap) = read_snapshot(store)
             && snap.commit == head
+            && snap.racy_dirs.is_empty()
+            && snap.dirs == fingerprint(&store.stat_record_dirs()?)
+            && (freshness == Freshness::Quick
+                || snap.files.as_deref() == Some(&fingerprint(&store.stat_record_files()?)))
+            && racy_ok(store, &snap.racy, &state, &head)?
         {
-            let stats = store.stat_record_files()?;
-            if snap.fingerprint == fingerprint(&stats) && racy_ok(store, &snap.racy, &state, &head)?
-            {
-                register_tokenizers(&index);
-                if let Ok(reader) = reader_of(&index) {
-                    return Ok(SearchIndex {
-                        index,
-                        reader,
-                        fields: schema().1,
-                        state,
-                        dir: Some(dir),
-                        update: Update::UpToDate,
-                    });
-                }
+            register_tokenizers(&index);
+            if let Ok(reader) = reader_of(&index) {
+                return Ok(SearchIndex {
+                    index,
+                    reader,
+                    fields: schema().1,
+                    state,
+                    dir: Some(dir),
+                    update: Update::UpToDate,
+                });
             }
         }
-        sync(store, false)
+        match sync(store, false, freshness) {
+            // The git folder cannot be written (a read-only checkout): an index in memory.
+            Err(SearchError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::PermissionDenied
+                    || source.kind() == std::io::ErrorKind::ReadOnlyFilesystem =>
+            {
+                SearchIndex::in_memory(store)
+            }
+            other => other,
+        }
     }
 
     /// Rebuilds the index from the repository, whatever state it is in.
     pub fn rebuild(store: &Store) -> Result<SearchIndex, SearchError> {
-        sync(store, true)
+        sync(store, true, Freshness::Exact)
     }
 
     /// Builds an index in memory, leaving nothing on disk (for read-only repositories).
@@ -362,30 +382,15 @@ impl SearchIndex {
             .search(&q, &tantivy::collector::Count)?)
     }
 
+    /// Folded fields: what must match (a term or a phrase, in the title or the body).
     fn text_query(&self, t: &TextTerm) -> Box<dyn TantivyQuery> {
         let f = self.fields;
         let mut should: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
-        let boosted = |q: Box<dyn TantivyQuery>, b: f32| -> Box<dyn TantivyQuery> {
-            if b == 1.0 {
-                q
-            } else {
-                Box::new(BoostQuery::new(q, b))
-            }
-        };
-        let exact_too = t.words.iter().any(|w| w.diacritics);
-        for (field, exact, boost) in [
-            (f.title_f, false, TITLE_BOOST),
-            (f.body_f, false, 1.0),
-            (f.title_x, true, TITLE_BOOST * EXACT_BOOST),
-            (f.body_x, true, EXACT_BOOST),
-        ] {
-            if exact && !exact_too {
-                continue;
-            }
+        for (field, boost) in [(f.title_f, TITLE_BOOST), (f.body_f, 1.0)] {
             let terms: Vec<Term> = t
                 .words
                 .iter()
-                .map(|w| Term::from_field_text(field, if exact { &w.exact } else { &w.folded }))
+                .map(|w| Term::from_field_text(field, &w.folded))
                 .collect();
             let q: Box<dyn TantivyQuery> = if terms.len() == 1 {
                 Box::new(TermQuery::new(
@@ -395,9 +400,33 @@ impl SearchIndex {
             } else {
                 Box::new(PhraseQuery::new(terms))
             };
-            should.push((Occur::Should, boosted(q, boost)));
+            let q: Box<dyn TantivyQuery> = if boost == 1.0 {
+                q
+            } else {
+                Box::new(BoostQuery::new(q, boost))
+            };
+            should.push((Occur::Should, q));
         }
         Box::new(BooleanQuery::new(should))
+    }
+
+    /// Exact-diacritic fields: a bonus for each word typed with diacritics and found as typed.
+    fn exact_boosts(&self, t: &TextTerm) -> Vec<(Occur, Box<dyn TantivyQuery>)> {
+        let f = self.fields;
+        let mut out: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+        for w in t.words.iter().filter(|w| w.diacritics) {
+            for (field, boost) in [
+                (f.title_x, TITLE_BOOST * EXACT_BOOST),
+                (f.body_x, EXACT_BOOST),
+            ] {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, &w.exact),
+                    IndexRecordOption::WithFreqs,
+                );
+                out.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+            }
+        }
+        out
     }
 
     fn keyword_query(field: Field, values: &[String]) -> Box<dyn TantivyQuery> {
@@ -469,6 +498,7 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
         for t in &query.terms {
             clauses.push((Occur::Must, self.text_query(t)));
+            clauses.extend(self.exact_boosts(t));
         }
         for fl in &query.filters {
             clauses.push((Occur::Must, self.filter_query(fl)));
@@ -582,6 +612,7 @@ fn fill(
         .unwrap_or(1)
         .clamp(1, 4);
     let mut writer: IndexWriter = index.writer_with_num_threads(threads, 64_000_000 * threads)?;
+    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     let blobs: Vec<&str> = entries.iter().map(|e| e.blob.as_str()).collect();
     let blob_reader = store.blob_reader();
     // Read and analyse in parallel, in chunks so that memory stays bounded.
@@ -632,7 +663,11 @@ fn rebuild_locked(
     let _ = std::fs::remove_dir_all(&fresh);
     std::fs::create_dir_all(&fresh).map_err(|e| SearchError::io(&fresh, e))?;
     let (schema, fields) = schema();
-    let index = Index::create_in_dir(&fresh, schema)?;
+    let index = Index::create(
+        super::dir::CacheDirectory::open(&fresh)?,
+        schema,
+        tantivy::IndexSettings::default(),
+    )?;
     register_tokenizers(&index);
     let state = match fill(store, &index, fields, head, overlay) {
         Ok(s) => s,
@@ -744,32 +779,53 @@ fn catch_up(
     })
 }
 
-/// The `stat` of the work tree's record files when the index was last brought up to date.
+/// How closely opening the index checks the work tree for uncommitted edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// The `stat` of every record file: every edit is seen. Costs a `stat` per record file.
+    Exact,
+    /// The `stat` of folders only: sees every commit and every file created, deleted or saved
+    /// by rename (how kehoach, git and most editors write). An edit written in place into an
+    /// existing file is seen by the next exact open (`kehoach index`, the TUI at start).
+    Quick,
+}
+
+/// The work tree when the index was last brought up to date.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Snapshot {
     /// The commit the index reflected then.
     commit: Option<String>,
-    /// Of every file's stat, in any order.
-    fingerprint: String,
+    /// Fingerprint of the folders' stat.
+    dirs: String,
+    /// The folders' stat, to tell which changed.
+    dir_stats: Vec<FileStat>,
+    /// Fingerprint of every record file's stat, at the last exact check.
+    files: Option<String>,
     /// Files written in the same clock tick as the snapshot: their stat may not show a change
     /// made right after, so their content is checked each time.
     racy: Vec<String>,
+    /// Folders changed in the same clock tick: the next open looks into them again.
+    racy_dirs: Vec<String>,
 }
 
 const SNAPSHOT: &str = "search.snap";
 const STATS: &str = "search.stats";
 
 fn fingerprint(stats: &[FileStat]) -> String {
-    use std::hash::{Hash, Hasher};
     let (mut a, mut b) = (0u64, 0u64);
     for st in stats {
-        let mut h = std::hash::DefaultHasher::new();
-        st.hash(&mut h);
-        let x = h.finish();
+        let x = stat_hash(st);
         a = a.wrapping_add(x);
         b ^= x.rotate_left(17).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
     format!("{:x}-{a:016x}{b:016x}", stats.len())
+}
+
+fn stat_hash(st: &FileStat) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    st.hash(&mut h);
+    h.finish()
 }
 
 fn read_snapshot(store: &Store) -> Option<Snapshot> {
@@ -777,32 +833,64 @@ fn read_snapshot(store: &Store) -> Option<Snapshot> {
     serde_json::from_slice(&bytes).ok()
 }
 
-fn read_stats(store: &Store) -> Option<Vec<FileStat>> {
+/// Each file's stat hash by path, from the last exact check: `HASH PATH` lines.
+fn read_stats(store: &Store) -> Option<std::collections::HashMap<String, u64>> {
     let bytes = store.read_private(STATS).ok()??;
-    serde_json::from_slice(&bytes).ok()
+    let text = String::from_utf8(bytes).ok()?;
+    text.lines()
+        .map(|l| {
+            let (h, p) = l.split_once(' ')?;
+            Some((p.to_string(), u64::from_str_radix(h, 16).ok()?))
+        })
+        .collect()
 }
 
-/// Writes the snapshot of `stats`, taken after the file-system time `taken`.
+/// Writes the snapshot, taken after the file-system time `taken`; `files` when they were
+/// walked (else the last exact fingerprint stays, with `old`).
 fn write_snapshot(
     store: &Store,
-    stats: &[FileStat],
+    dirs: Vec<FileStat>,
+    files: Option<&[FileStat]>,
+    old: Option<&Snapshot>,
     taken: i64,
     commit: &Option<String>,
 ) -> Result<(), SearchError> {
-    let racy = stats
-        .iter()
-        .filter(|s| s.mtime_ns >= taken || s.ctime_ns >= taken)
-        .map(|s| s.path.clone())
-        .collect();
+    let is_racy = |s: &FileStat| s.mtime_ns >= taken || s.ctime_ns >= taken;
+    let (files_fp, racy) = match files {
+        Some(files) => {
+            let mut lines = String::with_capacity(files.len() * 64);
+            for f in files {
+                lines.push_str(&format!("{:016x} {}\n", stat_hash(f), f.path));
+            }
+            store.write_private(STATS, lines.as_bytes())?;
+            (
+                Some(fingerprint(files)),
+                files
+                    .iter()
+                    .filter(|s| is_racy(s))
+                    .map(|s| s.path.clone())
+                    .collect(),
+            )
+        }
+        None => (
+            old.and_then(|o| o.files.clone()),
+            old.map(|o| o.racy.clone()).unwrap_or_default(),
+        ),
+    };
     let snap = Snapshot {
         commit: commit.clone(),
-        fingerprint: fingerprint(stats),
+        dirs: fingerprint(&dirs),
+        racy_dirs: dirs
+            .iter()
+            .filter(|d| is_racy(d))
+            .map(|d| d.path.clone())
+            .collect(),
+        dir_stats: dirs,
+        files: files_fp,
         racy,
     };
-    let stats_json = serde_json::to_vec(stats).map_err(|e| SearchError::Corrupt(e.to_string()))?;
-    let snap_json = serde_json::to_vec(&snap).map_err(|e| SearchError::Corrupt(e.to_string()))?;
-    store.write_private(STATS, &stats_json)?;
-    store.write_private(SNAPSHOT, &snap_json)?;
+    let json = serde_json::to_vec(&snap).map_err(|e| SearchError::Corrupt(e.to_string()))?;
+    store.write_private(SNAPSHOT, &json)?;
     Ok(())
 }
 
@@ -848,42 +936,59 @@ fn racy_ok(
     Ok(true)
 }
 
-/// The overlay, found from what changed since the last snapshot: files whose stat changed,
-/// racy files, files of the old overlay, and files the commits differ in.
+/// The overlay, found from what changed since the last snapshot: files in changed folders,
+/// files whose stat changed (when `files` were walked), racy files, files of the old overlay,
+/// and files the commits differ in. None when it cannot tell (then git's status is asked).
 fn overlay_since(
     store: &Store,
     state: &State,
     snap: &Snapshot,
-    old: &[FileStat],
-    now: &[FileStat],
+    dirs: &[FileStat],
+    files: Option<&[FileStat]>,
     head: &Option<String>,
-) -> Result<Overlay, SearchError> {
+) -> Result<Option<Overlay>, SearchError> {
     use std::collections::{BTreeSet, HashMap};
-    let old_map: HashMap<&str, &FileStat> = old.iter().map(|s| (s.path.as_str(), s)).collect();
     let mut cands: BTreeSet<String> = BTreeSet::new();
-    let mut seen = HashSet::new();
-    for st in now {
-        seen.insert(st.path.as_str());
-        if old_map.get(st.path.as_str()) != Some(&st) {
-            cands.insert(st.path.clone());
+    // Folders.
+    let old_dirs: HashMap<&str, &FileStat> = snap
+        .dir_stats
+        .iter()
+        .map(|d| (d.path.as_str(), d))
+        .collect();
+    let now_dirs: HashSet<&str> = dirs.iter().map(|d| d.path.as_str()).collect();
+    if old_dirs.keys().any(|d| !now_dirs.contains(d)) {
+        return Ok(None); // a folder went away: let git tell what it held
+    }
+    for d in dirs {
+        if old_dirs.get(d.path.as_str()) != Some(&d) || snap.racy_dirs.contains(&d.path) {
+            cands.extend(store.record_files_in(&d.path)?);
         }
     }
-    cands.extend(
-        old.iter()
-            .filter(|s| !seen.contains(s.path.as_str()))
-            .map(|s| s.path.clone()),
-    );
+    // Files.
+    if let Some(files) = files {
+        let Some(old) = read_stats(store) else {
+            return Ok(None);
+        };
+        let mut seen = HashSet::new();
+        for f in files {
+            seen.insert(f.path.as_str());
+            if old.get(&f.path) != Some(&stat_hash(f)) {
+                cands.insert(f.path.clone());
+            }
+        }
+        cands.extend(old.into_keys().filter(|p| !seen.contains(p.as_str())));
+    }
     cands.extend(snap.racy.iter().cloned());
     cands.extend(state.overlay.keys().cloned());
-    if let (Some(a), Some(b)) = (&state.commit, head)
-        && a != b
-    {
-        if !store.has_commit(a) {
-            return Err(SearchError::Corrupt(format!("commit {a} is gone")));
+    match (&state.commit, head) {
+        (Some(a), Some(b)) if a != b => {
+            if !store.has_commit(a) {
+                return Ok(None);
+            }
+            cands.extend(store.changed_record_paths(a, b)?);
         }
-        cands.extend(store.changed_record_paths(a, b)?);
-    } else if state.commit != *head {
-        return Err(SearchError::Corrupt("HEAD appeared or vanished".into()));
+        (a, b) if a != b => return Ok(None),
+        _ => {}
     }
     let mut out = Overlay::new();
     for rel in cands {
@@ -891,19 +996,24 @@ fn overlay_since(
             out.insert(rel, e);
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Brings the index up to date under the writers' lock: catches up, or rebuilds when it must
 /// (or when `force`), then records the work tree's snapshot.
-fn sync(store: &Store, force: bool) -> Result<SearchIndex, SearchError> {
+fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex, SearchError> {
     let dir = index_dir(store);
     let _lock = lock(store)?;
     let head = store.head_commit_id()?;
     let taken = store.fs_now_ns()?;
-    let stats = store.stat_record_files()?;
+    let dirs = store.stat_record_dirs()?;
+    let files = match freshness {
+        Freshness::Exact => Some(store.stat_record_files()?),
+        Freshness::Quick => None,
+    };
+    let old_snap = read_snapshot(store);
     let existing = open_dir(&dir);
-    let reason = match &existing {
+    let mut reason = match &existing {
         _ if force => Some("asked for".to_string()),
         Err(e) => Some(if dir.exists() {
             format!("the index could not be read ({e})")
@@ -916,20 +1026,24 @@ fn sync(store: &Store, force: bool) -> Result<SearchIndex, SearchError> {
         Ok((_, state)) if state.prefix != store.prefix() => Some("the data root moved".to_string()),
         Ok(_) => None,
     };
-    let mut reason = reason;
+    // What the work tree holds over HEAD: from the snapshot when there is one, else from git.
+    let since = match (&existing, &old_snap) {
+        (Ok((_, state)), Some(snap))
+            if state.format == FORMAT
+                && state.prefix == store.prefix()
+                && snap.commit == state.commit =>
+        {
+            overlay_since(store, state, snap, &dirs, files.as_deref(), &head)?
+        }
+        _ => None,
+    };
+    let overlay = match since {
+        Some(o) => o,
+        None => wanted_overlay(store)?,
+    };
     if reason.is_none()
         && let Ok((index, state)) = existing
     {
-        // The overlay from the snapshot when there is one, else from git's status.
-        let overlay = match (read_snapshot(store), read_stats(store)) {
-            (Some(snap), Some(old)) if snap.commit == state.commit => {
-                match overlay_since(store, &state, &snap, &old, &stats, &head) {
-                    Ok(o) => o,
-                    Err(_) => wanted_overlay(store)?,
-                }
-            }
-            _ => wanted_overlay(store)?,
-        };
         let same = state.commit == head
             && overlay.len() == state.overlay.len()
             && overlay
@@ -950,17 +1064,59 @@ fn sync(store: &Store, force: bool) -> Result<SearchIndex, SearchError> {
         };
         match result {
             Ok(si) => {
-                write_snapshot(store, &stats, taken, &head)?;
+                write_snapshot(
+                    store,
+                    dirs,
+                    files.as_deref(),
+                    old_snap.as_ref(),
+                    taken,
+                    &head,
+                )?;
                 return Ok(si);
             }
             Err(e) => reason = Some(format!("catching up failed ({e})")),
         }
     }
-    let overlay = wanted_overlay(store)?;
     let mut si = rebuild_locked(store, &head, &overlay, &dir)?;
-    write_snapshot(store, &stats, taken, &head)?;
+    // After a rebuild the file fingerprint must come from a walk, whatever was asked.
+    let files = match files {
+        Some(f) => f,
+        None => store.stat_record_files()?,
+    };
+    write_snapshot(store, dirs, Some(&files), None, taken, &head)?;
     si.update = Update::Rebuilt {
         reason: reason.unwrap_or_default(),
     };
     Ok(si)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_found_by_the_periods_that_hold_them() {
+        let p: Period = "2025-06".parse().unwrap();
+        assert_eq!(period_terms(&p), ["2025-06", "2025", "2025-h1", "2025-q2"]);
+        let p: Period = "2025-h2".parse().unwrap();
+        assert_eq!(period_terms(&p), ["2025-h2", "2025"]);
+        let p: Period = "2025".parse().unwrap();
+        assert_eq!(period_terms(&p), ["2025"]);
+    }
+
+    #[test]
+    fn fingerprint_ignores_order_and_sees_any_change() {
+        let st = |p: &str, m: i64| FileStat {
+            path: p.into(),
+            size: 10,
+            mtime_ns: m,
+            ctime_ns: m,
+            ino: 1,
+        };
+        let a = vec![st("a", 1), st("b", 2)];
+        let b = vec![st("b", 2), st("a", 1)];
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        assert_ne!(fingerprint(&a), fingerprint(&[st("a", 1), st("b", 3)]));
+        assert_ne!(fingerprint(&a), fingerprint(&[st("a", 1)]));
+    }
 }

@@ -24,6 +24,13 @@
 //!
 //! - [`SearchIndex::open`] is the one call to make at start; after the user saves or commits,
 //!   [`SearchIndex::refresh`] catches up again. A search itself never touches git.
+//! - [`SearchIndex::open_with`] with [`Freshness::Quick`] checks HEAD and the `stat` of folders
+//!   only (a few ms at 100k records): every commit, and every file created, deleted or saved by
+//!   rename, is seen; an edit written in place into an existing file waits for the next exact
+//!   open. [`Freshness::Exact`] (what `open` does) also compares every record file's `stat`
+//!   with the last snapshot. Neither asks git's status unless the snapshot is missing.
+//! - [`Query::parse_as_typed`] is the lenient reading for search-as-you-type: an open quote
+//!   counts as closed, a trailing `status:` without its value yet is left out.
 //! - [`SearchIndex::rebuild`] forces a full rebuild (`kehoach index --rebuild`).
 //! - [`Query::parse`] reads the query language (see [`query`]): words (all must match),
 //!   `"phrases"`, `-word`, and the filters `kind:` `plan:` `agency:` `lead:` `status:`
@@ -37,6 +44,7 @@
 //! that lifts records with the diacritics as typed: "bà" ranks "bà" above "ba" and "bá".
 
 pub mod analyzer;
+mod dir;
 pub mod document;
 mod index;
 pub mod query;
@@ -45,7 +53,7 @@ pub mod snippet;
 use std::path::PathBuf;
 
 pub use document::RecordDoc;
-pub use index::{SearchIndex, Update, index_dir};
+pub use index::{Freshness, SearchIndex, Update, index_dir};
 pub use query::{Filter, Query, QueryError};
 
 use crate::store::{Kind, StoreError};

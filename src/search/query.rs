@@ -464,6 +464,23 @@ impl Query {
         Ok(q)
     }
 
+    /// Reads a query while it is being typed (search-as-you-type): an open quote counts as
+    /// closed and a last filter without its value yet is left out. Other errors stand (and an
+    /// input of nothing to search is [`QueryError::Empty`]).
+    pub fn parse_as_typed(input: &str) -> Result<Query, QueryError> {
+        match Query::parse(input) {
+            Err(QueryError::UnclosedQuote(_)) => Query::parse_as_typed(&format!("{input}\"")),
+            Err(QueryError::MissingValue(_)) => {
+                let trimmed = input.trim_end();
+                match trimmed.rfind(char::is_whitespace) {
+                    Some(i) if trimmed.ends_with(':') => Query::parse(&trimmed[..i]),
+                    _ => Err(QueryError::Empty),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// True when nothing would restrict the search.
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty() && self.excluded.is_empty() && self.filters.is_empty()
@@ -611,6 +628,20 @@ mod tests {
                 to: Some(20250331)
             }
         );
+    }
+
+    #[test]
+    fn as_typed() {
+        assert_eq!(
+            Query::parse_as_typed("trẻ em \"tòa á").unwrap(),
+            Query::parse("trẻ em \"tòa á\"").unwrap()
+        );
+        assert_eq!(
+            Query::parse_as_typed("trẻ em status:").unwrap(),
+            Query::parse("trẻ em").unwrap()
+        );
+        assert_eq!(Query::parse_as_typed("status:"), Err(QueryError::Empty));
+        assert!(Query::parse_as_typed("stauts:x").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::analyzer::words;
+use super::analyzer::{fold, word_ranges};
 
 /// A piece of text, highlighted or not.
 pub type Segment = (String, bool);
@@ -42,14 +42,34 @@ fn push(out: &mut Vec<Segment>, text: String, hl: bool) {
 /// A snippet of at most about `max_chars` characters of `text` around the words whose folded
 /// form is in `wanted`; the start of the text when none is there.
 pub fn snippet(text: &str, wanted: &HashSet<String>, max_chars: usize) -> Vec<Segment> {
-    let ws = words(text);
-    let matched: Vec<(usize, usize, &str)> = ws
+    let ranges = word_ranges(text);
+    let folded: Vec<String> = if wanted.is_empty() {
+        vec![]
+    } else {
+        ranges.iter().map(|&(s, e)| fold(&text[s..e])).collect()
+    };
+    let matched: Vec<(usize, usize, &str)> = ranges
         .iter()
-        .filter(|w| wanted.contains(&w.folded))
-        .map(|w| (w.start, w.end, w.folded.as_str()))
+        .zip(&folded)
+        .filter(|(_, f)| wanted.contains(*f))
+        .map(|(&(s, e), f)| (s, e, f.as_str()))
         .collect();
-    // Character index of each byte offset we need, computed once.
-    let char_at = |byte: usize| text[..byte].chars().count();
+    struct W {
+        start: usize,
+    }
+    let ws: Vec<W> = ranges.iter().map(|&(start, _)| W { start }).collect();
+    // Character index of a byte offset: counted once over the text.
+    let mut char_index = vec![0usize; text.len() + 1];
+    let mut n = 0;
+    for (i, c) in text.char_indices() {
+        char_index[i] = n;
+        for k in 1..c.len_utf8() {
+            char_index[i + k] = n;
+        }
+        n += 1;
+    }
+    char_index[text.len()] = n;
+    let char_at = |byte: usize| char_index[byte];
     let (from, to) = if matched.is_empty() {
         (0, byte_after_chars(text, 0, max_chars))
     } else {
@@ -81,7 +101,7 @@ pub fn snippet(text: &str, wanted: &HashSet<String>, max_chars: usize) -> Vec<Se
             .min()
             .unwrap_or(first);
         // A text shorter than the window is shown whole.
-        if text.chars().count() <= max_chars {
+        if n <= max_chars {
             start = 0;
         }
         let end = byte_after_chars(text, start, max_chars);

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use git2::{DiffOptions, ObjectType, Oid, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
+use git2::{ObjectType, Oid, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
 
 use super::Store;
 use super::error::{Result, StoreError};
@@ -94,28 +94,24 @@ impl Store {
     }
 
     /// The record files that differ between two commits (added, changed or deleted), sorted.
-    /// Unchanged subtrees are skipped without being read.
+    /// Subtrees with the same id on both sides are skipped without being read.
     pub fn changed_record_paths(&self, old: &str, new: &str) -> Result<Vec<String>> {
         let repo = self.repo();
-        let old_tree = repo.find_commit(oid(old)?)?.tree()?;
-        let new_tree = repo.find_commit(oid(new)?)?.tree()?;
-        let mut opts = DiffOptions::new();
-        if !self.prefix().is_empty() {
-            opts.pathspec(self.prefix());
-        }
-        opts.skip_binary_check(true);
-        let diff = repo.diff_tree_to_tree(Some(&old_tree), Some(&new_tree), Some(&mut opts))?;
-        let mut out = Vec::new();
-        for d in diff.deltas() {
-            for f in [d.old_file(), d.new_file()] {
-                if let Some(p) = f.path().and_then(|p| p.to_str())
-                    && let Some(rel) = p.strip_prefix(self.prefix())
-                    && is_record_path(rel)
-                {
-                    out.push(rel.to_string());
-                }
+        let root_of = |c: &str| -> Result<Option<git2::Tree<'_>>> {
+            let tree = repo.find_commit(oid(c)?)?.tree()?;
+            let prefix = self.prefix().trim_end_matches('/');
+            if prefix.is_empty() {
+                return Ok(Some(tree));
             }
-        }
+            match tree.get_path(Path::new(prefix)) {
+                Ok(e) => Ok(repo.find_tree(e.id()).ok()),
+                Err(_) => Ok(None),
+            }
+        };
+        let (a, b) = (root_of(old)?, root_of(new)?);
+        let mut out = Vec::new();
+        diff_trees(repo, a.as_ref(), b.as_ref(), "", &mut out)?;
+        out.retain(|p| is_record_path(p));
         out.sort();
         out.dedup();
         Ok(out)
@@ -313,9 +309,127 @@ impl Store {
         }
     }
 
-    /// Writes a file kehoach keeps for itself under `<git dir>/kehoach/`, atomically.
+    /// Writes a file kehoach keeps for itself under `<git dir>/kehoach/`: whole or not at all
+    /// (through a rename), without waiting for the disk (these are caches).
     pub fn write_private(&self, name: &str, content: &[u8]) -> Result<()> {
-        let p = self.git_dir().join("kehoach").join(name);
-        super::commit::write_atomic(&p, content)
+        let dir = self.git_dir().join("kehoach");
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let p = dir.join(name);
+        let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
+        std::fs::write(&tmp, content).map_err(|e| StoreError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &p).map_err(|e| StoreError::io(&p, e))
     }
+
+    /// `stat` of every folder of the data root that holds records (agencies/, plans/, each
+    /// plan, its assignments/ and reports/, each period): a file created, deleted or saved by
+    /// rename changes its folder. Cheap: there are far fewer folders than records.
+    pub fn stat_record_dirs(&self) -> Result<Vec<FileStat>> {
+        use std::os::unix::fs::MetadataExt;
+        let root = self.root();
+        let mut out = Vec::new();
+        let mut push = |rel: String, m: &std::fs::Metadata| {
+            out.push(FileStat {
+                path: rel,
+                size: 0,
+                mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+                ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
+                ino: m.ino(),
+            })
+        };
+        let subdirs = |dir: &Path| -> Vec<(String, std::fs::Metadata)> {
+            match std::fs::read_dir(dir) {
+                Ok(rd) => rd
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| {
+                        let name = e.file_name().to_str()?.to_string();
+                        if name.starts_with('.') {
+                            return None;
+                        }
+                        let m = e.metadata().ok()?;
+                        m.is_dir().then_some((name, m))
+                    })
+                    .collect(),
+                Err(_) => vec![],
+            }
+        };
+        for top in ["agencies", "plans"] {
+            if let Ok(m) = std::fs::symlink_metadata(root.join(top)) {
+                push(top.to_string(), &m);
+            }
+        }
+        for (plan, m) in subdirs(&root.join("plans")) {
+            let prel = format!("plans/{plan}");
+            push(prel.clone(), &m);
+            for (sub, m) in subdirs(&root.join(&prel)) {
+                let srel = format!("{prel}/{sub}");
+                push(srel.clone(), &m);
+                if sub == "reports" {
+                    for (period, m) in subdirs(&root.join(&srel)) {
+                        push(format!("{srel}/{period}"), &m);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record files directly in a folder of the data root (relative paths).
+    pub fn record_files_in(&self, dir_rel: &str) -> Result<Vec<String>> {
+        let dir = self.root().join(dir_rel);
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(StoreError::io(dir, e)),
+        };
+        Ok(rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().map(|n| format!("{dir_rel}/{n}")))
+            .filter(|rel| is_record_path(rel))
+            .collect())
+    }
+}
+
+/// Entries of a tree by name: (id, is a tree).
+fn entries(tree: Option<&git2::Tree<'_>>) -> std::collections::BTreeMap<String, (Oid, bool)> {
+    tree.map(|t| {
+        t.iter()
+            .filter_map(|e| {
+                let name = e.name().ok()?.to_string();
+                Some((name, (e.id(), e.kind() == Some(ObjectType::Tree))))
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Paths of blobs that differ between two trees, recursing only into subtrees that differ.
+fn diff_trees(
+    repo: &Repository,
+    a: Option<&git2::Tree<'_>>,
+    b: Option<&git2::Tree<'_>>,
+    prefix: &str,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let (ea, eb) = (entries(a), entries(b));
+    let names: std::collections::BTreeSet<&String> = ea.keys().chain(eb.keys()).collect();
+    for name in names {
+        let (x, y) = (ea.get(name), eb.get(name));
+        if x == y {
+            continue;
+        }
+        let path = format!("{prefix}{name}");
+        let sub = |e: Option<&(Oid, bool)>| -> Option<git2::Tree<'_>> {
+            e.filter(|(_, is_tree)| *is_tree)
+                .and_then(|(id, _)| repo.find_tree(*id).ok())
+        };
+        let (ta, tb) = (sub(x), sub(y));
+        if ta.is_some() || tb.is_some() {
+            diff_trees(repo, ta.as_ref(), tb.as_ref(), &format!("{path}/"), out)?;
+        }
+        let blob = |e: Option<&(Oid, bool)>| e.is_some_and(|(_, t)| !*t);
+        if blob(x) || blob(y) {
+            out.push(path);
+        }
+    }
+    Ok(())
 }

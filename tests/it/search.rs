@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use kehoach::search::{Query, SearchIndex, Update, index_dir};
+use kehoach::search::{Freshness, Query, SearchIndex, Update, index_dir};
 use kehoach::store::{Kind, Store};
 
 use crate::common::{SAMPLE_PLAN, TestRepo, sample_assignment};
@@ -366,6 +366,26 @@ fn index_catches_up_with_commits_and_uncommitted_edits() {
     assert_eq!(ids(&index, "ca voi xanb"), ["a03"]);
     drop(index);
     r.write(&rel, &r.read(&rel).replace("cá voi xanb", "cá voi xanh"));
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(ids(&index, "ca voi xanh"), ["a03"]);
+    drop(index);
+
+    // A quick open sees files created (or saved by rename) at once; an edit written in place
+    // waits for an exact open.
+    let index = SearchIndex::open_with(&s, Freshness::Quick).unwrap();
+    assert_eq!(index.update(), &Update::UpToDate);
+    drop(index);
+    r.write(
+        "agencies/x-moi.toml",
+        &agency("x-moi", "Hội chim cánh cụt mới"),
+    );
+    let index = SearchIndex::open_with(&s, Freshness::Quick).unwrap();
+    assert_eq!(ids(&index, "moi kind:agency"), ["x-moi"]);
+    drop(index);
+    std::fs::remove_file(r.path().join("agencies/x-moi.toml")).unwrap();
+    let index = SearchIndex::open_with(&s, Freshness::Quick).unwrap();
+    assert!(ids(&index, "moi kind:agency").is_empty());
+    drop(index);
 
     // A new file, not yet added, and a deleted one.
     let mut text = r.read(&sample_assignment("a03"));
