@@ -280,8 +280,15 @@ impl Runtime {
             Some(k) => format!("{query} kind:{}", k.as_str()),
             None => query.clone(),
         };
-        let q = match Query::parse(&text) {
+        let q = match Query::parse_as_typed(&text) {
             Ok(q) => q,
+            Err(crate::search::QueryError::Empty) => {
+                return Msg::SearchResults {
+                    query,
+                    hits: vec![],
+                    error: None,
+                };
+            }
             Err(e) => {
                 let msg = match e.hint() {
                     Some(h) => format!("{e} ({h})"),

@@ -78,7 +78,7 @@ fn screens_at_80x24_and_120x40() {
     snap("history_help", &repo, Lang::En, &format!("{report} L ?"));
     snap("blame", &repo, Lang::En, &format!("{report} b"));
     snap("as_of", &repo, Lang::En, &format!("{report} L j a"));
-    snap("search_query_error", &repo, Lang::En, "/ \"status:\"");
+    snap("search_query_error", &repo, Lang::En, "/ \"kind:xyz\"");
     snap("search_help", &repo, Lang::En, "/ f1");
     snap("reviews", &repo, Lang::En, "R");
     snap("form_report", &repo, Lang::En, &format!("{report} e"));
