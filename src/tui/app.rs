@@ -333,7 +333,7 @@ impl State {
 
     /// The effects to run at start.
     pub fn init() -> Vec<Effect> {
-        vec![Effect::Scan, Effect::LoadStatus, Effect::OpenSearch]
+        vec![Effect::Scan, Effect::LoadStatus]
     }
 
     /// The screen keys go to.
@@ -595,8 +595,15 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Labels(l) => {
             st.labels = l.by_path;
             st.folded = l.folded;
+            let first = !st.labels_ready;
             st.labels_ready = true;
-            vec![]
+            // The full-text index opens after the titles are read, not at the same time: on a
+            // first open it is built, and the two together would need more memory at once.
+            if first {
+                vec![Effect::OpenSearch]
+            } else {
+                vec![]
+            }
         }
         Msg::Status(s) => {
             st.status = Some(s);
