@@ -801,3 +801,46 @@ fn sync_refuses_a_merge_that_is_valid_on_each_side_but_not_together() {
     assert_eq!(head(a), h);
     assert!(a.path().join("agencies/hdnd-tinh.toml").exists());
 }
+
+#[test]
+fn the_index_stays_in_step_with_each_commit() {
+    let r = TestRepo::sample();
+    // Let git fill its cache-tree first, so that a stale folder entry would show.
+    r.git(&["write-tree"]);
+    set(&r, "a03", "due", "2025-11-30");
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+    assert_eq!(r.git(&["write-tree"]), r.git(&["rev-parse", "HEAD^{tree}"]));
+    // A record created and one deleted in one commit, through the library.
+    let store = kehoach::store::Store::open(&r.path()).unwrap();
+    let new = sample_assignment("a99");
+    let text = r
+        .read(&sample_assignment("a03"))
+        .replace("id = \"a03\"", "id = \"a99\"");
+    store
+        .commit(
+            &[
+                kehoach::store::Change {
+                    path: new.clone(),
+                    content: Some(text),
+                },
+                kehoach::store::Change {
+                    path: sample_assignment("a04"),
+                    content: None,
+                },
+            ],
+            "create a99, delete a04\n",
+        )
+        .unwrap();
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+    assert_eq!(r.git(&["write-tree"]), r.git(&["rev-parse", "HEAD^{tree}"]));
+    assert!(r.git(&["ls-files", &new]).contains("a99.toml"));
+    assert_eq!(r.git(&["ls-files", &sample_assignment("a04")]), "");
+    // git itself can commit on top.
+    set(&r, "a05", "due", "2025-10-31");
+    r.write("notes.md", "x\n");
+    r.git(&["add", "notes.md"]);
+    r.git(&["commit", "-qm", "notes"]);
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+    assert!(r.git(&["show", "--stat", "HEAD"]).contains("notes.md"));
+    assert!(!r.git(&["show", "--stat", "HEAD"]).contains("a05"));
+}
