@@ -225,6 +225,8 @@ impl Store {
         // Other kehoach writers wait here; git's own locks are looked at once it is our turn.
         let lock = self.lock_writers()?;
         self.check_git_locks(&refname)?;
+        // A save killed between moving the branch and updating the index left a note.
+        self.repair_index();
 
         // What was there before, to put back if the commit cannot be made.
         let mut before: Vec<(std::path::PathBuf, Option<Vec<u8>>)> = Vec::new();
@@ -259,7 +261,11 @@ impl Store {
             self.forget_seen(&c.path);
         }
         // 5. Index entries of the written paths.
-        let warning = self.sync_index(&updates).err().map(|e| {
+        let synced = self.sync_index(&updates);
+        if synced.is_ok() {
+            let _ = std::fs::remove_file(self.pending_path());
+        }
+        let warning = synced.err().map(|e| {
             format!("the commit is saved, but the git index was not updated ({e}); `git status` may show the files as changed until `git reset` is run")
         });
         crash_point("index");
@@ -303,6 +309,10 @@ impl Store {
             };
             updates.push((self.repo_path(&c.path), oid));
         }
+        // The paths whose index entries must follow the branch, in case we die before they do.
+        let note: String = updates.iter().map(|(p, _)| format!("{p}\n")).collect();
+        std::fs::write(self.pending_path(), note)
+            .map_err(|e| StoreError::io(self.pending_path(), e))?;
         // 3–4. Tree, commit and a compare-and-swap move of the branch; rebuilt on top of
         // whatever moved the branch meanwhile.
         let mut locked_tries = 0;
@@ -395,6 +405,41 @@ impl Store {
     fn moved(&self, refname: &str) -> StoreError {
         StoreError::Moved {
             branch: refname.trim_start_matches("refs/heads/").to_string(),
+        }
+    }
+
+    fn pending_path(&self) -> std::path::PathBuf {
+        self.repo().path().join("kehoach-index-pending")
+    }
+
+    /// Brings the index entries named in the pending note in step with the branch, where the
+    /// work tree file is what the branch holds (a file changed since is left alone). Best effort:
+    /// the note stays when this fails.
+    fn repair_index(&self) {
+        let Ok(note) = std::fs::read_to_string(self.pending_path()) else {
+            return;
+        };
+        let repo = self.repo();
+        let (Some(workdir), Ok(head)) = (repo.workdir(), repo.head()) else {
+            return;
+        };
+        let Ok(tree) = head.peel_to_tree() else {
+            return;
+        };
+        let mut fix: Vec<(String, Option<Oid>)> = Vec::new();
+        for path in note.lines().filter(|l| !l.is_empty()) {
+            let committed = super::history::blob_id(&tree, path);
+            let on_disk = std::fs::read(workdir.join(path))
+                .ok()
+                .and_then(|b| Oid::hash_object(git2::ObjectType::Blob, &b).ok());
+            match (committed, on_disk) {
+                (Some(c), Some(d)) if c == d => fix.push((path.to_string(), Some(c))),
+                (None, None) => fix.push((path.to_string(), None)),
+                _ => {}
+            }
+        }
+        if self.sync_index(&fix).is_ok() {
+            let _ = std::fs::remove_file(self.pending_path());
         }
     }
 
@@ -866,9 +911,10 @@ mod index_file {
             }
             Err(e) => return Some(Err(e)),
         };
+        // Like git (core.fsync's default leaves the index out), no fsync: the index is derived
+        // from the commits and can always be rebuilt with `git reset`.
         let written = f
             .write_all(&out)
-            .and_then(|_| f.sync_all())
             .and_then(|_| std::fs::rename(&lock, index_path));
         if let Err(e) = written {
             let _ = std::fs::remove_file(&lock);

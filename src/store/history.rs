@@ -539,6 +539,9 @@ impl Store {
 
     /// The commits that changed a record, newest first, with its blob before and after each.
     fn versions(&self, rel: &str, start: Commit<'_>) -> Result<Vec<RawVersion>> {
+        // Reading history only: like git, do not re-hash every object read (about a fifth of
+        // the time of a long log); `git fsck` is the tool for checking the object database.
+        git2::opts::strict_hash_verification(false);
         let repo = self.repo();
         let mut path = self.repo_path(rel);
         let mut out = Vec::new();

@@ -447,6 +447,18 @@ fn a_save_killed_at_any_step_leaves_a_working_repository() {
             assert!(due.contains("due = \"2025-11-30\""), "{step}");
         }
         fsck_clean(&r.path(), &r.home());
+        // The index is back in step. A save killed before the branch moved leaves its edit in
+        // the work tree, uncommitted (kehoach status and diff show it): nothing is lost.
+        let status = r.git(&["status", "--porcelain"]);
+        if !moved {
+            assert_eq!(
+                status,
+                format!(" M {}\n", sample_assignment("a03")),
+                "{step}"
+            );
+        } else {
+            assert_eq!(status, "", "{step}");
+        }
         // No temporary files left beside the records.
         let dir = r.path().join("plans/kh-27-qd-ttg-binh-thuan/assignments");
         for e in std::fs::read_dir(dir).unwrap() {
