@@ -829,8 +829,12 @@ mod index_file {
             let key = u.path.as_bytes();
             let at = entries.partition_point(|e| name_of(e) < key);
             let existing = entries.get(at).filter(|e| name_of(e) == key);
+            // Conflict stages, and entries with extended flags (skip-worktree, intent-to-add),
+            // are libgit2's to handle.
             if let Some(e) = existing
-                && (stage_of(e) != 0 || entries.get(at + 1).is_some_and(|n| name_of(n) == key))
+                && (stage_of(e) != 0
+                    || data[e.0 + 60] & 0x40 != 0
+                    || entries.get(at + 1).is_some_and(|n| name_of(n) == key))
             {
                 return None;
             }
