@@ -348,7 +348,17 @@ fn revert_undoes_with_a_new_commit_field_by_field() {
     );
     let msg = r.git(&["log", "-1", "--format=%B"]);
     assert!(
-        msg.contains(&format!("This reverts commit {target}.")),
+        msg.starts_with("revert assignment a03: due: 2025-11-30 → 2025-12-31\n"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!(
+            "This reverts commit {target} (update assignment a03: due: 2025-12-31 → 2025-11-30)."
+        )),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("- assignment a03  due: 2025-11-30 → 2025-12-31"),
         "{msg}"
     );
     assert!(msg.contains("Record: plans/kh-27-qd-ttg-binh-thuan/assignments/a03.toml"));
