@@ -866,3 +866,37 @@ fn the_index_stays_in_step_with_each_commit() {
     assert!(r.git(&["show", "--stat", "HEAD"]).contains("notes.md"));
     assert!(!r.git(&["show", "--stat", "HEAD"]).contains("a05"));
 }
+
+#[test]
+fn sync_never_overwrites_uncommitted_edits() {
+    let p = Pair::new();
+    let a = &p.a;
+    p.b_set("a03", "due", "2025-11-30");
+    ok(p.b().arg("sync").output().unwrap());
+    // A has an edit of a03 not committed: bringing B's change in would overwrite it.
+    let path = sample_assignment("a03");
+    let mine = a
+        .read(&path)
+        .replace("status = \"done\"", "status = \"in_progress\"");
+    a.write(&path, &mine);
+    let h = head(a);
+    let out = a.cmd().arg("sync").output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("has changes that are not committed"), "{err}");
+    assert_eq!(head(a), h);
+    assert_eq!(a.read(&path), mine);
+    // Once committed, the two changes merge field by field.
+    a.git(&["commit", "-qam", "a03 in progress"]);
+    let v = json(a.cmd().args(["sync", "--json"]).output().unwrap());
+    assert_eq!(v["action"], "merged");
+    assert_eq!(field(a, "a03", "due"), "2025-11-30");
+    assert_eq!(field(a, "a03", "status"), "in_progress");
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "branch", "remote", "action", "behind", "ahead", "records", "pushed", "commit"
+        ]
+    );
+}
