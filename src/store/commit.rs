@@ -270,6 +270,7 @@ impl Store {
         });
         crash_point("index");
         drop(lock);
+        self.maybe_gc();
         Ok(CommitInfo {
             commit: oid.to_string(),
             branch: refname.trim_start_matches("refs/heads/").to_string(),
@@ -405,6 +406,36 @@ impl Store {
     fn moved(&self, refname: &str) -> StoreError {
         StoreError::Moved {
             branch: refname.trim_start_matches("refs/heads/").to_string(),
+        }
+    }
+
+    /// libgit2 never packs: every save adds loose objects. When there are as many as git's own
+    /// `gc.auto` heuristic allows (about 6700, counted in one of the 256 object folders, as git
+    /// does), `git gc --auto` is started in the background, as git does after its commands.
+    fn maybe_gc(&self) {
+        let limit = self
+            .repo()
+            .config()
+            .and_then(|c| c.get_i64("gc.auto"))
+            .unwrap_or(6700);
+        if limit <= 0 {
+            return;
+        }
+        let dir = self.repo().path().join("objects/17");
+        let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0) as i64;
+        if n <= (limit + 255) / 256 {
+            return;
+        }
+        if let Some(workdir) = self.repo().workdir() {
+            let _ = std::process::Command::new("git")
+                .arg("-C")
+                .arg(workdir)
+                .args(["gc", "--auto", "--quiet"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .map(|mut child| std::thread::spawn(move || child.wait()));
         }
     }
 
