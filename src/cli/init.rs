@@ -19,12 +19,24 @@ pub fn run(args: Args) -> Result<(), CliError> {
         "made a kehoach data repository in {}",
         store.root().display()
     );
+    println!(
+        "the review policy starts here (review.since in kehoach.toml); `kehoach audit` checks from it"
+    );
+    println!(
+        "the field-level merge driver is registered in this clone (.gitattributes: *.toml merge=kehoach); in other clones run:"
+    );
+    for line in crate::store::init::MERGE_DRIVER_SETUP.lines() {
+        println!("  {}", line.trim());
+    }
     println!("next:");
     println!("  cd {}", args.dir.display());
     if args.sample {
         println!("  kehoach list plans");
         println!("  kehoach validate");
     } else {
+        println!(
+            "  name reviewers under [[review.reviewers]] in kehoach.toml: until then edits stay on main"
+        );
         println!("  kehoach new agency --id so-y-te --name \"Sở Y tế\" --kind department");
     }
     Ok(())

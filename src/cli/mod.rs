@@ -1,16 +1,28 @@
 //! The scripting CLI: one file per command. Commands print; library modules never do.
 
+mod agency;
+mod audit;
 mod blame;
+mod check;
 mod demo;
 mod diff;
+mod due;
+mod export;
+mod hook;
+mod index;
 mod init;
 mod list;
 mod log;
+mod merge_driver;
 mod new;
 mod output;
+mod policy;
 mod rates;
+mod report;
 mod restore;
 mod revert;
+mod review;
+mod search;
 mod set;
 mod show;
 mod status;
@@ -69,10 +81,41 @@ pub enum Command {
     Sync(sync::Args),
     /// The branch, ahead/behind its remote and uncommitted records; or a plan's reporting rates.
     Status(status::Args),
+    /// Find records: Vietnamese words with or without diacritics, "phrases", -words, filters.
+    Search(search::Args),
+    /// Bring the search index up to date (or rebuild it) and show what it holds.
+    Index(index::Args),
     /// Make a new data repository.
     Init(init::Args),
     /// Make a demo repository from the sample plan and open it.
     Demo(demo::Args),
+    /// The review queue: submit, list, show, approve, request changes, reject, bundle, import.
+    #[command(subcommand)]
+    Review(review::ReviewCommand),
+    /// The review policy: show it, or write the equivalent CODEOWNERS file.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// List every commit of the protected branch that breaks the review policy.
+    Audit(audit::Args),
+    /// Server-side hooks (pre-receive) for the shared bare repository.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
+    /// For CI: validate a branch merged onto a base and say who may approve it.
+    Check(check::Args),
+    /// Git merge driver: field-level merge of TOML records (%O %A %B %P).
+    MergeDriver(merge_driver::Args),
+    /// Deadlines of assignments: what is overdue, what is due soon.
+    Due(due::Args),
+    /// Reporting rates of a plan: the agency × period matrix (temporary name; to become `status PLAN`).
+    Rates(rates::Args),
+    /// Agency changes: retire an agency in favour of a successor.
+    #[command(subcommand)]
+    Agency(agency::AgencyCommand),
+    /// Reports: the consolidated report of a period.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+    /// Export a plan: its official document (md, html) or its data (csv, json).
+    Export(export::Args),
 }
 
 /// Runs a parsed command line; the caller maps the error to an exit code.
@@ -91,8 +134,21 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Restore(a)) => restore::run(&dir, a),
         Some(Command::Sync(a)) => sync::run(&dir, a),
         Some(Command::Status(a)) => status::run(&dir, a),
+        Some(Command::Search(a)) => search::run(&dir, a),
+        Some(Command::Index(a)) => index::run(&dir, a),
         Some(Command::Init(a)) => init::run(a),
         Some(Command::Demo(a)) => demo::run(a),
+        Some(Command::Review(a)) => review::run(&dir, a),
+        Some(Command::Policy(a)) => policy::run(&dir, a),
+        Some(Command::Audit(a)) => audit::run(&dir, a),
+        Some(Command::Hook(a)) => hook::run(&dir, a),
+        Some(Command::Check(a)) => check::run(&dir, a),
+        Some(Command::MergeDriver(a)) => merge_driver::run(&dir, a),
+        Some(Command::Due(a)) => due::run(&dir, a),
+        Some(Command::Rates(a)) => rates::run_args(&dir, a),
+        Some(Command::Agency(a)) => agency::run(&dir, a),
+        Some(Command::Report(a)) => report::run(&dir, a),
+        Some(Command::Export(a)) => export::run(&dir, a),
         None => Err(CliError::new("no command given").with_hint(
             "run `kehoach --help` for the commands, or `kehoach demo` to try the sample plan",
         )),

@@ -146,8 +146,7 @@ impl Due {
             Due::Continuous => None,
             _ => (today.year() - 1..=today.year())
                 .flat_map(|y| self.occurrences_in_year(y))
-                .filter(|d| *d < today)
-                .last(),
+                .rfind(|d| *d < today),
         };
         found.filter(|d| since.is_none_or(|s| *d >= s))
     }

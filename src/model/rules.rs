@@ -1,5 +1,11 @@
 //! Rules across records: references resolve, ids match file names, no duplicates,
 //! dates and periods valid and consistent, agencies active when assigned.
+//!
+//! "Active when assigned": an agency named on an assignment (lead or coordinating) must be
+//! active on the plan's date, or have taken the work over as the `successor` of an agency whose
+//! `valid_until` is on or after that date, being active from the day after it (this is what
+//! `kehoach agency retire` records). A report of an agency about an assignment that has since
+//! passed to its successor (following `successor` links) stays valid.
 
 use std::collections::{HashMap, HashSet};
 
@@ -43,6 +49,15 @@ pub struct RecordSet {
     pub plans: Vec<Located<Plan>>,
     pub assignments: Vec<Located<Assignment>>,
     pub reports: Vec<Located<Report>>,
+    /// Paths of record files that exist but could not be read: references to them are not
+    /// reported again as unknown.
+    pub unreadable: HashSet<String>,
+}
+
+impl RecordSet {
+    fn unreadable_agency(&self, id: &str) -> bool {
+        !self.unreadable.is_empty() && self.unreadable.contains(&format!("agencies/{id}.toml"))
+    }
 }
 
 /// A plan date: blank, `YYYY-MM` (a draft that has only its month) or `YYYY-MM-DD`.
@@ -134,24 +149,26 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
     let mut agencies: HashMap<&str, &Located<Agency>> = HashMap::new();
     for la in &set.agencies {
         let a = &la.record;
-        if check_id_field(&a.id, &la.path, "id", &mut out) && a.id != file_stem(&la.path) {
+        let stem = file_stem(&la.path);
+        if check_id_field(&a.id, &la.path, "id", &mut out) && a.id != stem {
+            // A second file with an existing id is the usual way to get a duplicate: one error.
+            let dup = set
+                .agencies
+                .iter()
+                .find(|o| o.path != la.path && o.record.id == a.id && file_stem(&o.path) == a.id);
             out.push(Problem::new(
                 &la.path,
                 "id",
-                format!(
-                    "id {:?} does not match the file name {:?}",
-                    a.id,
-                    file_stem(&la.path)
-                ),
+                match dup {
+                    Some(o) => format!(
+                        "duplicate id {:?}: already used by {} (ids must match file names)",
+                        a.id, o.path
+                    ),
+                    None => format!("id {:?} does not match the file name {stem:?}", a.id),
+                },
             ));
         }
-        if let Some(prev) = agencies.insert(&a.id, la) {
-            out.push(Problem::new(
-                &la.path,
-                "id",
-                format!("duplicate agency id {:?}: also used by {}", a.id, prev.path),
-            ));
-        }
+        agencies.entry(&a.id).or_insert(la);
     }
     for la in &set.agencies {
         let a = &la.record;
@@ -191,6 +208,41 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
     }
     let lifetime =
         |id: &str| -> Option<Lifetime> { agencies.get(id).map(|a| Lifetime::of(&a.record)) };
+    // Takeovers: successor id → the days it took over a predecessor's work (the day after the
+    // predecessor's valid_until).
+    let mut takeovers: HashMap<&str, Vec<Date>> = HashMap::new();
+    for la in &set.agencies {
+        let a = &la.record;
+        if let (false, Some(until)) = (a.successor.is_empty(), parse_date(&a.valid_until))
+            && let Ok(day) = until.tomorrow()
+        {
+            takeovers.entry(a.successor.as_str()).or_default().push(day);
+        }
+    }
+    // An agency may be named on an assignment when it is active on the day the plan assigns the
+    // work, or when it took the work over from a predecessor: it is then the successor of an
+    // agency that ended on or after that day, and it is active on the day after that end.
+    let may_hold = |id: &str, life: &Lifetime, on: Date| -> bool {
+        life.active_on(on)
+            || takeovers
+                .get(id)
+                .is_some_and(|days| days.iter().any(|d| *d > on && life.active_on(*d)))
+    };
+    // True when `agency`, or an agency that succeeded it (following successors), is involved in
+    // the assignment: a report of a retired agency about work since passed on stays valid.
+    let involved_or_passed_on = |agency: &str, a: &Assignment| -> bool {
+        let mut cur = agency;
+        for _ in 0..16 {
+            if a.involves(cur) {
+                return true;
+            }
+            match agencies.get(cur) {
+                Some(x) if !x.record.successor.is_empty() => cur = &x.record.successor,
+                _ => return false,
+            }
+        }
+        false
+    };
 
     // Plans.
     let mut plans: HashMap<&str, &Located<Plan>> = HashMap::new();
@@ -205,18 +257,12 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
                 format!("id {:?} does not match its folder plans/{dir}/", pl.id),
             ));
         }
-        if let Some(prev) = plans.insert(&pl.id, lp) {
-            out.push(Problem::new(
-                p,
-                "id",
-                format!("duplicate plan id {:?}: also used by {}", pl.id, prev.path),
-            ));
-        }
+        plans.entry(&pl.id).or_insert(lp);
         if let Err(e) = parse_plan_date(&pl.date) {
             out.push(Problem::new(p, "date", e));
         }
         let agency_ref = |field: String, id: &str, out: &mut Vec<Problem>| {
-            if !agencies.contains_key(id) {
+            if !agencies.contains_key(id) && !set.unreadable_agency(id) {
                 out.push(unknown_agency(p, &field, id));
             }
         };
@@ -286,14 +332,26 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
         let d = dirs(p);
         let plan_dir = d.get(1).copied().unwrap_or("");
         if check_id_field(&a.id, p, "id", &mut out) && a.id != file_stem(p) {
+            let dup = set.assignments.iter().find(|o| {
+                o.path != la.path
+                    && o.record.id == a.id
+                    && o.record.plan == a.plan
+                    && file_stem(&o.path) == a.id
+            });
             out.push(Problem::new(
                 p,
                 "id",
-                format!(
-                    "id {:?} does not match the file name {:?}",
-                    a.id,
-                    file_stem(p)
-                ),
+                match dup {
+                    Some(o) => format!(
+                        "duplicate id {:?}: already used by {} (ids must match file names)",
+                        a.id, o.path
+                    ),
+                    None => format!(
+                        "id {:?} does not match the file name {:?}",
+                        a.id,
+                        file_stem(p)
+                    ),
+                },
             ));
         }
         if a.plan != plan_dir {
@@ -306,16 +364,7 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
                 ),
             ));
         }
-        if let Some(prev) = assignments.insert((&a.plan, &a.id), la) {
-            out.push(Problem::new(
-                p,
-                "id",
-                format!(
-                    "duplicate assignment id {:?}: also used by {}",
-                    a.id, prev.path
-                ),
-            ));
-        }
+        assignments.entry((&a.plan, &a.id)).or_insert(la);
         let plan = plans.get(a.plan.as_str());
         match plan {
             None => out.push(Problem::new(
@@ -361,10 +410,11 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
                 ));
             }
             match lifetime(id) {
+                None if set.unreadable_agency(id) => {}
                 None => out.push(unknown_agency(p, &field, id)),
                 Some(life) => {
                     if let Some(on) = assigned_on
-                        && !life.active_on(on)
+                        && !may_hold(id, &life, on)
                     {
                         out.push(Problem::new(
                             p,
@@ -432,7 +482,11 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
             ));
         }
         let plan = plans.get(r.plan.as_str());
-        if plan.is_none() {
+        if plan.is_none()
+            && !set
+                .unreadable
+                .contains(&format!("plans/{}/plan.toml", r.plan))
+        {
             out.push(Problem::new(
                 p,
                 "plan",
@@ -461,6 +515,7 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
             }
         }
         match lifetime(&r.agency) {
+            None if set.unreadable_agency(&r.agency) => {}
             None => out.push(unknown_agency(p, "agency", &r.agency)),
             Some(life) => {
                 if !life.overlaps(r.period.start(), r.period.end()) {
@@ -502,13 +557,17 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
                 ));
             }
             match assignments.get(&(r.plan.as_str(), e.assignment.as_str())) {
+                None if set.unreadable.contains(&format!(
+                    "plans/{}/assignments/{}.toml",
+                    r.plan, e.assignment
+                )) => {}
                 None => out.push(Problem::new(
                     p,
                     &field,
                     format!("plan {} has no assignment {:?}", r.plan, e.assignment),
                 )),
                 Some(a) => {
-                    if !a.record.involves(&r.agency) {
+                    if !involved_or_passed_on(&r.agency, &a.record) {
                         out.push(Problem::new(
                             p,
                             &field,

@@ -5,11 +5,47 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// True when `s` is already in Unicode NFC.
 pub fn is_nfc(s: &str) -> bool {
-    match is_nfc_quick(s.chars()) {
-        IsNormalized::Yes => true,
-        IsNormalized::No => false,
-        IsNormalized::Maybe => s.nfc().eq(s.chars()),
+    // Fast path for the common case: ASCII, and precomposed Latin letters (Latin-1 to Latin
+    // Extended-B, Latin Extended Additional: every Vietnamese letter), which are starters that
+    // are NFC on their own. Anything else is checked with the Unicode tables from the character
+    // before it (a base it may combine with) up to the next ASCII byte.
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut prev = 0;
+    while i < b.len() {
+        if b[i] < 0x80 {
+            prev = i;
+            i += 1;
+            continue;
+        }
+        let c = s[i..].chars().next().expect("char boundary");
+        if is_plain_latin(c) {
+            prev = i;
+            i += c.len_utf8();
+            continue;
+        }
+        let mut end = i;
+        while end < b.len() && b[end] >= 0x80 {
+            end += 1;
+        }
+        let run = &s[prev..end];
+        let ok = match is_nfc_quick(run.chars()) {
+            IsNormalized::Yes => true,
+            IsNormalized::No => false,
+            IsNormalized::Maybe => run.nfc().eq(run.chars()),
+        };
+        if !ok {
+            return false;
+        }
+        prev = end;
+        i = end;
     }
+    true
+}
+
+/// Precomposed Latin letters and symbols that are NFC starters (checked exhaustively in tests).
+fn is_plain_latin(c: char) -> bool {
+    matches!(c as u32, 0xA0..=0x2FF | 0x1E00..=0x1EFF)
 }
 
 /// `s` in NFC, borrowing when it already is.
@@ -69,6 +105,43 @@ mod tests {
         assert!(is_nfc(nfc));
         assert!(!is_nfc(&nfd));
         assert_eq!(to_nfc(&nfd), nfc);
+    }
+
+    #[test]
+    fn plain_latin_fast_path_matches_the_tables() {
+        use unicode_normalization::char::canonical_combining_class;
+        for cp in (0xA0..=0x2FF).chain(0x1E00..=0x1EFF) {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            assert!(is_plain_latin(c));
+            assert_eq!(canonical_combining_class(c), 0, "{cp:X} is a starter");
+            let one = c.to_string();
+            assert!(
+                matches!(is_nfc_quick(one.chars()), IsNormalized::Yes),
+                "{cp:X}"
+            );
+        }
+    }
+
+    #[test]
+    fn nfc_of_mixed_text_agrees_with_the_tables() {
+        let samples = [
+            "Đẩy mạnh công tác truyền thông",
+            "e\u{309}",
+            "ê\u{301}m",
+            "Tòa án \u{1EC3}",
+            "a\u{300}\u{323}",
+            "\u{212B}",
+            "Ω and \u{2126}",
+            "x\u{0301}",
+        ];
+        for s in samples {
+            let reference = s.nfc().eq(s.chars());
+            assert_eq!(is_nfc(s), reference, "{s:?}");
+            let nfd: String = s.nfd().collect();
+            assert_eq!(is_nfc(&nfd), nfd.nfc().eq(nfd.chars()), "{nfd:?}");
+        }
     }
 
     #[test]

@@ -1,1 +1,107 @@
-//! (in progress)
+//! Vietnamese-aware full-text search over every record (the only home of tantivy).
+//!
+//! # API
+//!
+//! ```no_run
+//! use kehoach::search::{Query, SearchIndex};
+//! use kehoach::store::Store;
+//!
+//! let store = Store::open(std::path::Path::new("."))?;
+//! // Opens the index under .git/kehoach/search, bringing it up to date with HEAD and with
+//! // uncommitted edits (only changed records are re-read); rebuilds it when it is missing,
+//! // corrupt or from another version.
+//! let index = SearchIndex::open(&store)?;
+//! // On every keystroke: parse, then search. A parse error carries a message and a hint
+//! // (`err.to_string()`, `err.hint()`), made to be shown as the user types.
+//! let query = Query::parse("tòa án status:in_progress")?;
+//! for hit in index.search(&query, 20)? {
+//!     // hit.kind, hit.id, hit.path (relative to the data root), hit.title, hit.score,
+//!     // hit.plan, hit.status, and hit.snippet: Vec<(String, bool /* highlighted */)>.
+//!     println!("{} {} {}", hit.kind.as_str(), hit.id, hit.title);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! - [`SearchIndex::open`] is the one call to make at start; after the user saves or commits,
+//!   [`SearchIndex::refresh`] catches up again. A search itself never touches git.
+//! - [`SearchIndex::rebuild`] forces a full rebuild (`kehoach index --rebuild`).
+//! - [`Query::parse`] reads the query language (see [`query`]): words (all must match),
+//!   `"phrases"`, `-word`, and the filters `kind:` `plan:` `agency:` `lead:` `status:`
+//!   `period:` `due:`. Text and highlights come back as the data holds them: pass them through
+//!   `model::text::sanitize` before they reach a terminal.
+//!
+//! # Analysis
+//!
+//! Two fields per text (see [`analyzer`]): a folded one (lowercase, no diacritics, đ → d) so that
+//! "tre em" finds "trẻ em", and an exact-diacritics one (old and new tone placement made one)
+//! that lifts records with the diacritics as typed: "bà" ranks "bà" above "ba" and "bá".
+
+pub mod analyzer;
+pub mod document;
+mod index;
+pub mod query;
+pub mod snippet;
+
+use std::path::PathBuf;
+
+pub use document::RecordDoc;
+pub use index::{SearchIndex, Update, index_dir};
+pub use query::{Filter, Query, QueryError};
+
+use crate::store::{Kind, StoreError};
+
+/// One record found.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Hit {
+    pub kind: Kind,
+    pub id: String,
+    /// Path relative to the data root.
+    pub path: String,
+    pub title: String,
+    /// The plan the record belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    /// The record's status (empty when the record does not parse).
+    pub status: String,
+    /// Higher is better; 0 when the query has only filters.
+    pub score: f32,
+    /// Text around the matched words: pieces of text, each marked highlighted or not.
+    pub snippet: Vec<(String, bool)>,
+}
+
+/// What can go wrong with the index.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index: {0}")]
+    Corrupt(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl SearchError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        SearchError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SearchError::Store(e) => e.hint(),
+            SearchError::Index(_) | SearchError::Corrupt(_) => {
+                Some("run `kehoach index --rebuild` to build the index again".into())
+            }
+            SearchError::Io { .. } => None,
+        }
+    }
+}

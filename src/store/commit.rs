@@ -164,6 +164,8 @@ impl Store {
 
     /// Commits `changes` on the current branch with `message`. Validation is the caller's.
     pub fn commit(&self, changes: &[Change], message: &str) -> Result<CommitInfo> {
+        // On the protected branch, the work goes to a change branch (review, store/branches.rs).
+        self.ensure_change_branch(&super::branches::change_topic(message))?;
         let author = self.author()?;
         let committer = self.committer()?;
         self.commit_as(changes, message, &author, &committer)

@@ -23,6 +23,25 @@ pub fn default_config(name: &str) -> String {
     )
 }
 
+/// .gitattributes of a data repository: LF endings, and the field-level merge driver for
+/// records (git falls back to its line merge where the driver is not registered).
+pub const GITATTRIBUTES: &str = "*.toml text eol=lf\n*.toml merge=kehoach\n";
+
+/// The git config lines that register the merge driver in a clone.
+pub const MERGE_DRIVER_SETUP: &str = "git config merge.kehoach.name \"kehoach field-level merge of TOML records\"\n\
+     git config merge.kehoach.driver \"kehoach merge-driver %O %A %B %P\"";
+
+/// Registers the merge driver in a repository's own config.
+pub fn register_merge_driver(repo: &git2::Repository) -> Result<()> {
+    let mut cfg = repo.config()?.open_level(git2::ConfigLevel::Local)?;
+    cfg.set_str(
+        "merge.kehoach.name",
+        "kehoach field-level merge of TOML records",
+    )?;
+    cfg.set_str("merge.kehoach.driver", "kehoach merge-driver %O %A %B %P")?;
+    Ok(())
+}
+
 /// Files every data repository has besides its records: schemas, .gitattributes.
 pub fn support_files() -> Vec<Change> {
     let mut v: Vec<Change> = schema_files()
@@ -34,7 +53,7 @@ pub fn support_files() -> Vec<Change> {
         .collect();
     v.push(Change {
         path: ".gitattributes".into(),
-        content: Some("*.toml text eol=lf\n".into()),
+        content: Some(GITATTRIBUTES.into()),
     });
     v
 }
@@ -99,6 +118,33 @@ pub fn init(dir: &Path, sample: bool) -> Result<Store> {
     } else {
         "create repository\n\nAn empty kehoach data repository.\n"
     };
-    store.commit_as(&changes, msg, &author, &author)?;
+    let first = store.commit_as(&changes, msg, &author, &author)?;
+    record_policy_start(&store, &first.commit, &author)?;
+    register_merge_driver(store.repo())?;
     Ok(store)
+}
+
+/// The adoption commit: sets `review.since` in kehoach.toml to the commit before it, the last
+/// commit not under the review policy. It changes nothing else, which is what lets the audit
+/// recognise it (see `review::audit`).
+pub fn record_policy_start(
+    store: &Store,
+    since: &str,
+    who: &git2::Signature<'_>,
+) -> Result<super::CommitInfo> {
+    let old = store.read(super::layout::CONFIG_FILE)?;
+    let new = super::edit::set_in_document(&old, super::Kind::Config, "review.since", since)?;
+    let msg = format!(
+        "start review policy\n\nFrom here on, changes reach the protected branch only through\n\
+         approved review (kehoach.toml [review]).\n\nReview-since: {since}\n"
+    );
+    store.commit_as(
+        &[Change {
+            path: super::layout::CONFIG_FILE.into(),
+            content: Some(new),
+        }],
+        &msg,
+        who,
+        who,
+    )
 }

@@ -171,7 +171,10 @@ pub fn load_dir(root: &Path) -> Result<Loaded> {
             message: "missing: a data repository has a kehoach.toml at its root (`kehoach init` writes one)".into(),
         });
     }
-    let (config, records) = collect(parsed);
+    let unreadable: std::collections::HashSet<String> =
+        diagnostics.iter().map(|d| d.path.clone()).collect();
+    let (config, mut records) = collect(parsed);
+    records.unreadable = unreadable;
     if let Some(c) = &config
         && c.format_version != crate::model::FORMAT_VERSION
     {

@@ -1,15 +1,20 @@
 //! The only home of git2 and the file system: reading and writing records, committing.
 
+pub mod branches;
 pub mod commit;
 pub mod demo;
 pub mod edit;
 pub mod error;
+pub mod generate;
 pub mod history;
 pub mod init;
 pub mod layout;
 pub mod load;
 pub mod parse;
+pub mod partial;
+pub mod provenance;
 pub mod sync;
+pub mod tree;
 
 use std::path::{Path, PathBuf};
 

@@ -270,21 +270,17 @@ impl<'a> Locator<'a> {
 }
 
 /// Every string in a TOML value that is not NFC (keys too), with its field path.
-fn non_nfc_fields(prefix: &mut Vec<Seg>, v: &toml::Value, out: &mut Vec<String>) {
+fn non_nfc_fields(prefix: &mut Vec<Seg>, v: &serde_json::Value, out: &mut Vec<String>) {
     match v {
-        toml::Value::String(s) => {
-            if !is_nfc(s) {
-                out.push(format_path(prefix));
-            }
-        }
-        toml::Value::Array(a) => {
+        serde_json::Value::String(s) if !is_nfc(s) => out.push(format_path(prefix)),
+        serde_json::Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
                 prefix.push(Seg::Index(i));
                 non_nfc_fields(prefix, x, out);
                 prefix.pop();
             }
         }
-        toml::Value::Table(t) => {
+        serde_json::Value::Object(t) => {
             for (k, x) in t {
                 prefix.push(Seg::Key(k.clone()));
                 if !is_nfc(k) {
@@ -358,20 +354,22 @@ pub fn parse_record(kind: Kind, path: &str, text: &str) -> Result<Record, Vec<Di
             format!("nested deeper than {MAX_DEPTH} levels"),
         ));
     }
-    let table: toml::Table = match toml::from_str(text) {
-        Ok(t) => t,
+    // Straight from the text to JSON values: the schema validates those, and the typed record is
+    // read from them without another copy.
+    let json: serde_json::Value = match toml::from_str(text) {
+        Ok(v) => v,
         Err(e) => {
+            let e: toml::de::Error = e;
             let (l, c) = e.span().map_or((1, 1), |s| line_col(text, s.start));
             let msg = e.message().trim().to_string();
             return Err(whole(l, c, format!("TOML syntax: {msg}")));
         }
     };
-    let value = toml::Value::Table(table);
     let mut loc = Locator::new(text);
     let mut diags = Vec::new();
     if !is_nfc(text) {
         let mut fields = Vec::new();
-        non_nfc_fields(&mut Vec::new(), &value, &mut fields);
+        non_nfc_fields(&mut Vec::new(), &json, &mut fields);
         for f in fields {
             diags.push(loc.diag(
                 path,
@@ -380,7 +378,6 @@ pub fn parse_record(kind: Kind, path: &str, text: &str) -> Result<Record, Vec<Di
             ));
         }
     }
-    let json = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
     let validator = &schemas()[&kind];
     if !validator.is_valid(&json) {
         for err in validator.iter_errors(&json) {
@@ -396,17 +393,17 @@ pub fn parse_record(kind: Kind, path: &str, text: &str) -> Result<Record, Vec<Di
                     }
                     continue;
                 }
-                K::Required { property } => {
-                    if let serde_json::Value::String(p) = property {
-                        segs.push(Seg::Key(p.clone()));
-                        let f = format_path(&segs);
-                        let mut d = loc.diag(path, &f, "missing required field");
-                        // Point at the table that lacks it.
-                        segs.pop();
-                        (d.line, d.column) = loc.at(&format_path(&segs));
-                        diags.push(d);
-                        continue;
-                    }
+                K::Required {
+                    property: serde_json::Value::String(p),
+                } => {
+                    segs.push(Seg::Key(p.clone()));
+                    let f = format_path(&segs);
+                    let mut d = loc.diag(path, &f, "missing required field");
+                    // Point at the table that lacks it.
+                    segs.pop();
+                    (d.line, d.column) = loc.at(&format_path(&segs));
+                    diags.push(d);
+                    continue;
                 }
                 _ => {}
             }
@@ -417,14 +414,62 @@ pub fn parse_record(kind: Kind, path: &str, text: &str) -> Result<Record, Vec<Di
     if !diags.is_empty() {
         return Err(diags);
     }
+    use serde::Deserialize;
     let typed = match kind {
-        Kind::Config => value.try_into().map(Record::Config),
-        Kind::Agency => value.try_into().map(Record::Agency),
-        Kind::Plan => value.try_into().map(|p| Record::Plan(Box::new(p))),
-        Kind::Assignment => value.try_into().map(Record::Assignment),
-        Kind::Report => value.try_into().map(Record::Report),
+        Kind::Config => Config::deserialize(&json).map(Record::Config),
+        Kind::Agency => Agency::deserialize(&json).map(Record::Agency),
+        Kind::Plan => Plan::deserialize(&json).map(|p| Record::Plan(Box::new(p))),
+        Kind::Assignment => Assignment::deserialize(&json).map(Record::Assignment),
+        Kind::Report => Report::deserialize(&json).map(Record::Report),
     };
-    typed.map_err(|e| whole(1, 1, e.message().trim().to_string()))
+    typed.map_err(|e| {
+        let fields = typed_field_errors(kind, &json);
+        if fields.is_empty() {
+            return whole(1, 1, e.to_string());
+        }
+        fields
+            .into_iter()
+            .map(|(f, m)| loc.diag(path, &f, m))
+            .collect()
+    })
+}
+
+/// The fields whose values are parsed beyond what the schema says (due rules, periods), with
+/// what is wrong with each: so that such an error names its field.
+fn typed_field_errors(kind: Kind, json: &serde_json::Value) -> Vec<(String, String)> {
+    use crate::model::{Due, Period};
+    let mut out = Vec::new();
+    let mut check = |field: &str, v: Option<&serde_json::Value>, is_due: bool| {
+        if let Some(serde_json::Value::String(s)) = v {
+            let err = if is_due {
+                s.parse::<Due>().err().map(|e| e.to_string())
+            } else {
+                s.parse::<Period>().err().map(|e| e.to_string())
+            };
+            if let Some(e) = err {
+                out.push((field.to_string(), e));
+            }
+        }
+    };
+    match kind {
+        Kind::Assignment => check("due", json.get("due"), true),
+        Kind::Report => check("period", json.get("period"), false),
+        Kind::Plan => {
+            let r = json.get("reporting");
+            check(
+                "reporting.first_period",
+                r.and_then(|r| r.get("first_period")),
+                false,
+            );
+            check(
+                "reporting.last_period",
+                r.and_then(|r| r.get("last_period")),
+                false,
+            );
+        }
+        _ => {}
+    }
+    out
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! nothing is lost. Also the branch's state for `kehoach status`.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use git2::Oid;
 use serde::Serialize;
@@ -306,27 +305,6 @@ struct Upstream {
 }
 
 impl Store {
-    fn git(&self, args: &[&str]) -> Result<String> {
-        let dir = self
-            .repo()
-            .workdir()
-            .ok_or_else(|| StoreError::Other("a bare repository".into()))?;
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .map_err(|e| StoreError::Other(format!("cannot run git: {e}")))?;
-        if !out.status.success() {
-            return Err(StoreError::Other(format!(
-                "git {} failed: {}",
-                args.first().unwrap_or(&""),
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
     fn upstream(&self, branch: &str) -> Result<Option<Upstream>> {
         let cfg = self.repo().config()?;
         let remote = cfg.get_string(&format!("branch.{branch}.remote")).ok();

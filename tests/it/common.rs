@@ -64,6 +64,17 @@ impl TestRepo {
         r
     }
 
+    /// [`TestRepo::sample`] whose policy names no reviewers: edits go straight to main, as in a
+    /// team that does not use review. For tests of history and sync.
+    pub fn sample_without_review() -> TestRepo {
+        let r = TestRepo::sample();
+        let config = r.read("kehoach.toml");
+        let cut = config.find("[[review.reviewers]]").unwrap_or(config.len());
+        r.write("kehoach.toml", config[..cut].trim_end());
+        r.git(&["commit", "-q", "-am", "update config: no reviewers"]);
+        r
+    }
+
     /// A repository made by `kehoach demo DIR`: the sample plan with its history.
     pub fn demo() -> TestRepo {
         let tmp = tempfile::tempdir().unwrap();

@@ -74,7 +74,7 @@ fn fsck_clean(dir: &Path, home: &Path) {
 
 #[test]
 fn git_log_reads_as_an_audit_trail() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     set_as(&r, "Trần Thị Lan", 1750100000, "a03", "due", "2025-11-30");
     set_as(
         &r,
@@ -101,7 +101,7 @@ fn git_log_reads_as_an_audit_trail() {
 
 #[test]
 fn log_of_a_record_lists_versions_with_fields() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     set_as(&r, "Trần Thị Lan", 1750100000, "a03", "due", "2025-11-30");
     set(&r, "a04", "status", "done");
     set_as(
@@ -161,7 +161,7 @@ fn log_of_a_record_lists_versions_with_fields() {
 
 #[test]
 fn log_follows_a_rename() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     set(&r, "a03", "due", "2025-11-30");
     let from = sample_assignment("a03");
     let to = sample_assignment("a03b");
@@ -177,7 +177,7 @@ fn log_follows_a_rename() {
 
 #[test]
 fn diff_is_field_level() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     // Uncommitted by default.
     let p = sample_assignment("a04");
     let text = r
@@ -238,7 +238,7 @@ fn diff_is_field_level() {
 
 #[test]
 fn blame_names_the_last_change_of_each_field() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     set_as(&r, "Trần Thị Lan", 1750100000, "a03", "due", "2025-11-30");
     set_as(
         &r,
@@ -283,7 +283,7 @@ fn blame_names_the_last_change_of_each_field() {
 
 #[test]
 fn show_and_list_at_a_date_or_revision() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     let first = head(&r);
     set_as(&r, "Trần Thị Lan", 1750100000, "a03", "due", "2025-11-30");
     set_as(&r, "Trần Thị Lan", 1750200000, "a04", "status", "done");
@@ -328,7 +328,7 @@ fn show_and_list_at_a_date_or_revision() {
 
 #[test]
 fn revert_undoes_with_a_new_commit_field_by_field() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     set(&r, "a03", "due", "2025-11-30");
     let target = head(&r);
     set(&r, "a03", "status", "in_progress");
@@ -367,7 +367,7 @@ fn revert_undoes_with_a_new_commit_field_by_field() {
 
 #[test]
 fn revert_of_a_field_changed_since_is_a_conflict_and_writes_nothing() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     set(&r, "a03", "due", "2025-11-30");
     let target = head(&r);
     set(&r, "a03", "due", "2025-10-31");
@@ -388,7 +388,7 @@ fn revert_of_a_field_changed_since_is_a_conflict_and_writes_nothing() {
 
 #[test]
 fn restore_puts_a_record_back_with_a_new_commit() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     set(&r, "a03", "due", "2025-11-30");
     set(&r, "a03", "status", "in_progress");
     let out = ok(r
@@ -426,7 +426,7 @@ fn a_save_killed_at_any_step_leaves_a_working_repository() {
         "after-ref",
         "index",
     ] {
-        let r = TestRepo::sample();
+        let r = TestRepo::sample_without_review();
         let old = head(&r);
         let out = r
             .cmd()
@@ -480,7 +480,7 @@ fn a_save_killed_at_any_step_leaves_a_working_repository() {
 
 #[test]
 fn two_writers_at_once_lose_nothing() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     let start: u32 = r
         .git(&["rev-list", "--count", "HEAD"])
         .trim()
@@ -533,7 +533,7 @@ fn two_writers_at_once_lose_nothing() {
 
 #[test]
 fn a_stale_git_lock_is_reported_and_kept() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     let lock = r.path().join(".git/index.lock");
     std::fs::write(&lock, "").unwrap();
     let h = head(&r);
@@ -561,7 +561,7 @@ fn a_stale_git_lock_is_reported_and_kept() {
 
 #[test]
 fn commits_are_signed_when_git_config_asks() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     let key = r.tmp.path().join("signing_key");
     let st = StdCommand::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", "thu", "-f"])
@@ -615,7 +615,7 @@ struct Pair {
 
 impl Pair {
     fn new() -> Pair {
-        let a = TestRepo::sample();
+        let a = TestRepo::sample_without_review();
         let bare = a.tmp.path().join("remote.git");
         let mut c = StdCommand::new("git");
         hermetic(&mut c, &a.home());
@@ -729,7 +729,7 @@ fn sync_stops_on_the_same_field_changed_on_both_sides() {
 
 #[test]
 fn status_lists_uncommitted_records() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     let p = sample_assignment("a04");
     let text = r
         .read(&p)
@@ -748,7 +748,7 @@ fn status_lists_uncommitted_records() {
 
 #[test]
 fn two_writers_on_one_record_never_overwrite_each_other() {
-    let r = TestRepo::sample();
+    let r = TestRepo::sample_without_review();
     let n = 25;
     let run = |field: &'static str| {
         let dir = r.path();

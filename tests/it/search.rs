@@ -1,1 +1,502 @@
-//! Tests of this area.
+//! Search: the demo repository's queries through the real binary, the library API the TUI uses,
+//! incremental catch-up (commits and uncommitted edits), and recovery of a lost or damaged index.
+
+use std::path::Path;
+
+use kehoach::search::{Query, SearchIndex, Update, index_dir};
+use kehoach::store::{Kind, Store};
+
+use crate::common::{SAMPLE_PLAN, TestRepo, sample_assignment};
+
+fn store(r: &TestRepo) -> Store {
+    Store::open(&r.path()).unwrap()
+}
+
+fn ids(index: &SearchIndex, q: &str) -> Vec<String> {
+    index
+        .search(&Query::parse(q).unwrap(), 1000)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// Runs `kehoach search ARGS --json` and returns the ids found.
+fn cli_ids(r: &TestRepo, args: &[&str]) -> Vec<String> {
+    let out = r
+        .cmd()
+        .arg("search")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "search {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The assignments of the demo whose text holds a word, by reading the files (the oracle).
+fn assignments_where(
+    r: &TestRepo,
+    pred: impl Fn(&kehoach::model::Assignment) -> bool,
+) -> Vec<String> {
+    let loaded = store(r).load().unwrap();
+    sorted(
+        loaded
+            .records
+            .assignments
+            .iter()
+            .filter(|a| pred(&a.record))
+            .map(|a| a.record.id.clone())
+            .collect(),
+    )
+}
+
+#[test]
+fn demo_queries_find_what_staff_look_for() {
+    let r = TestRepo::demo();
+    // Without diacritics, with them, old-style accent: the same records.
+    let tre_em = cli_ids(&r, &["tre", "em", "--limit", "100"]);
+    assert_eq!(
+        sorted(tre_em.clone()),
+        sorted(cli_ids(&r, &["trẻ", "em", "--limit", "100"]))
+    );
+    assert!(tre_em.contains(&"a05".to_string()), "{tre_em:?}");
+    let toa_an = cli_ids(&r, &["toa", "an", "--limit", "100"]);
+    assert_eq!(
+        sorted(toa_an.clone()),
+        sorted(cli_ids(&r, &["toà án", "--limit", "100"]))
+    );
+    assert!(toa_an.contains(&"tand-tinh".to_string()));
+    assert!(toa_an.contains(&"a04".to_string()));
+    // The assignment about the family court comes first.
+    assert_eq!(cli_ids(&r, &["\"tòa gia đình\""])[0], "a04");
+    // "day manh" finds "Đẩy mạnh" (in the plan's tasks).
+    assert!(cli_ids(&r, &["day", "manh"]).contains(&SAMPLE_PLAN.to_string()));
+    // What the districts reported on child protection in 2025.
+    let reports = cli_ids(&r, &["kind:report", "period:2025", "trẻ", "em"]);
+    assert!(!reports.is_empty());
+    assert!(
+        reports.iter().all(|id| id.starts_with("2025-h")),
+        "{reports:?}"
+    );
+}
+
+#[test]
+fn agency_and_status_filters_return_exactly_those_assignments() {
+    let r = TestRepo::demo();
+    let expected = assignments_where(&r, |a| {
+        a.involves("so-y-te") && a.status == kehoach::model::WorkStatus::InProgress
+    });
+    assert!(!expected.is_empty());
+    let got = cli_ids(
+        &r,
+        &["agency:so-y-te", "status:in_progress", "--limit", "1000"],
+    );
+    assert_eq!(sorted(got), expected);
+
+    // lead: and agency: differ: a coordinating agency is not a lead.
+    let s = store(&r);
+    let index = SearchIndex::open(&s).unwrap();
+    let coordinated = assignments_where(&r, |a| a.coordinating.iter().any(|c| c == "so-tai-chinh"));
+    let led = assignments_where(&r, |a| a.lead == "so-tai-chinh");
+    let involved = assignments_where(&r, |a| a.involves("so-tai-chinh"));
+    assert!(!coordinated.is_empty() || !led.is_empty());
+    assert_eq!(
+        sorted(ids(&index, "kind:assignment agency:so-tai-chinh")),
+        involved
+    );
+    assert_eq!(
+        sorted(ids(&index, "kind:assignment lead:so-tai-chinh")),
+        led
+    );
+    let bac_binh = assignments_where(&r, |a| a.lead == "ubnd-huyen-bac-binh");
+    assert_eq!(sorted(ids(&index, "lead:ubnd-huyen-bac-binh")), bac_binh);
+
+    // kind: and plan:
+    let all = assignments_where(&r, |_| true);
+    assert_eq!(
+        sorted(ids(&index, &format!("kind:assignment plan:{SAMPLE_PLAN}"))),
+        all
+    );
+    assert!(ids(&index, "plan:another-plan").is_empty());
+    assert_eq!(ids(&index, "kind:plan"), [SAMPLE_PLAN]);
+
+    // period: a half, and the year that holds it.
+    let h2: Vec<String> = std::fs::read_dir(
+        r.path()
+            .join(format!("plans/{SAMPLE_PLAN}/reports/2025-h2")),
+    )
+    .unwrap()
+    .map(|e| {
+        format!(
+            "2025-h2/{}",
+            e.unwrap()
+                .file_name()
+                .to_str()
+                .unwrap()
+                .trim_end_matches(".toml")
+        )
+    })
+    .collect();
+    assert_eq!(sorted(ids(&index, "period:2025-h2")), sorted(h2.clone()));
+    let year = ids(&index, "period:2025");
+    assert!(h2.iter().all(|id| year.contains(id)));
+    assert!(year.len() > h2.len());
+    assert!(ids(&index, "period:2024").is_empty());
+
+    // due: a date, a range that catches recurring dues, a rule.
+    let on_date = assignments_where(&r, |a| a.due.to_string() == "2025-12-31");
+    assert_eq!(sorted(ids(&index, "due:2025-12-31")), on_date);
+    let continuous = assignments_where(&r, |a| a.due == kehoach::model::Due::Continuous);
+    assert_eq!(sorted(ids(&index, "due:continuous")), continuous);
+    let in_july = assignments_where(&r, |a| {
+        !a.due
+            .occurrences_in_year(2025)
+            .into_iter()
+            .all(|d| d.month() != 7)
+    });
+    assert_eq!(sorted(ids(&index, "due:2025-07..2025-07")), in_july);
+    let before = ids(&index, "due:<2025-12-31");
+    assert!(!before.contains(&on_date[0]));
+    assert!(ids(&index, "due:<=2025-12-31").contains(&on_date[0]));
+    assert!(
+        ids(&index, "due:continuous")
+            .iter()
+            .all(|id| !before.contains(id))
+    );
+
+    // Several values are alternatives; -word excludes.
+    let open = assignments_where(&r, |a| a.status.is_open());
+    assert_eq!(
+        sorted(ids(
+            &index,
+            "kind:assignment status:not_started,in_progress"
+        )),
+        open
+    );
+    let with_huyen = ids(&index, "kind:assignment huyện");
+    let without = ids(&index, "kind:assignment -huyen");
+    assert_eq!(with_huyen.len() + without.len(), all.len());
+}
+
+#[test]
+fn query_errors_are_explained() {
+    let r = TestRepo::demo();
+    let out = r
+        .cmd()
+        .args(["search", "trẻ", "em", "stauts:in_progress"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown filter \"stauts\""), "{err}");
+    assert!(
+        err.contains("kind: plan: agency: lead: status: period: due:"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean status:?"), "{err}");
+
+    let out = r.cmd().args(["search", "status:doing"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in_progress"), "{err}");
+
+    let out = r.cmd().args(["search", "due:soon"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2025-01..2025-06"));
+
+    // Text that looks like syntax is searched as words.
+    assert!(!cli_ids(&r, &["Lao động - Thương binh"]).is_empty());
+    assert!(!cli_ids(&r, &["tỉnh: Bình Thuận"]).is_empty());
+}
+
+#[test]
+fn output_marks_matches_on_multibyte_text() {
+    let r = TestRepo::demo();
+    let out = r
+        .cmd()
+        .args(["search", "tòa", "án", "--limit", "3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("[Tòa] [án]"), "{text}");
+    assert!(text.contains("agency tand-tinh"), "{text}");
+    assert!(text.contains("agencies/tand-tinh.toml"), "{text}");
+
+    let out = r
+        .cmd()
+        .args(["search", "toa", "an", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for hit in v.as_array().unwrap() {
+        for field in ["kind", "id", "title", "path", "score", "snippet"] {
+            assert!(!hit[field].is_null(), "{field} missing in {hit}");
+        }
+        let pieces = hit["snippet"].as_array().unwrap();
+        for p in pieces.iter().filter(|p| p["highlight"] == true) {
+            let t = p["text"].as_str().unwrap();
+            let folded = kehoach::search::analyzer::fold(t);
+            assert!(folded == "toa" || folded == "an", "{t}");
+        }
+    }
+
+    // Nothing found: exit 1 and a message.
+    let out = r.cmd().args(["search", "zzzkhongco"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no record matches"));
+}
+
+fn agency(id: &str, name: &str) -> String {
+    format!(
+        "#:schema ../schemas/agency.schema.json\n\nid = \"{id}\"\nname = \"{name}\"\nkind = \"other\"\n"
+    )
+}
+
+#[test]
+fn exact_diacritics_rank_first_and_accent_styles_meet() {
+    let r = TestRepo::sample();
+    r.write("agencies/x-ba.toml", &agency("x-ba", "Hội ba lô"));
+    r.write("agencies/x-ba2.toml", &agency("x-ba2", "Hội bá chủ"));
+    r.write("agencies/x-ba3.toml", &agency("x-ba3", "Hội bà con"));
+    // Old-style accent and decomposed (NFD) text, as some input methods send it.
+    r.write(
+        "agencies/x-hoa.toml",
+        &agency("x-hoa", "Hội hoà giải thuỷ lợi"),
+    );
+    r.write(
+        "agencies/x-hoa2.toml",
+        &agency("x-hoa2", "Hội hóa giải thủy lực"),
+    );
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "Add agencies"]);
+    let s = store(&r);
+    let index = SearchIndex::open(&s).unwrap();
+    let bà = ids(&index, "bà kind:agency");
+    assert_eq!(bà[0], "x-ba3", "{bà:?}");
+    assert!(bà.contains(&"x-ba".to_string()) && bà.contains(&"x-ba2".to_string()));
+    assert_eq!(ids(&index, "bá kind:agency")[0], "x-ba2");
+    let ba = ids(&index, "ba kind:agency");
+    assert!(
+        ["x-ba", "x-ba2", "x-ba3"]
+            .iter()
+            .all(|x| ba.contains(&x.to_string()))
+    );
+    // hòa/hoà, thủy/thuỷ, in NFC or NFD: the exact form matches both ways.
+    use unicode_normalization::UnicodeNormalization;
+    for q in [
+        "hòa giải thủy lợi",
+        "hoà giải thuỷ lợi",
+        "thủy lợi",
+        "thuỷ lợi",
+    ] {
+        assert_eq!(ids(&index, &format!("\"{q}\"")), ["x-hoa"], "{q}");
+        assert_eq!(ids(&index, q)[0], "x-hoa", "{q}");
+        let nfd: String = q.nfd().collect();
+        assert_eq!(ids(&index, &format!("\"{nfd}\"")), ["x-hoa"], "{q} in NFD");
+    }
+    // The tone typed decides the order, whichever placement either side uses.
+    assert_eq!(ids(&index, "hòa kind:agency"), ["x-hoa", "x-hoa2"]);
+    assert_eq!(ids(&index, "hoá kind:agency"), ["x-hoa2", "x-hoa"]);
+    let hit = &index.search(&Query::parse("hòa").unwrap(), 1).unwrap()[0];
+    assert_eq!(hit.kind, Kind::Agency);
+    assert!(hit.score > 0.0);
+}
+
+fn set_title(r: &TestRepo, id: &str, title: &str) {
+    let rel = sample_assignment(id);
+    let text = r.read(&rel);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("title = "))
+        .unwrap()
+        .to_string();
+    r.write(&rel, &text.replace(&line, &format!("title = \"{title}\"")));
+}
+
+#[test]
+fn index_catches_up_with_commits_and_uncommitted_edits() {
+    let r = TestRepo::sample();
+    let s = store(&r);
+    let index = SearchIndex::open(&s).unwrap();
+    assert!(matches!(index.update(), Update::Rebuilt { .. }));
+    let n = index.len();
+    assert!(n > 50);
+    assert_eq!(index.commit(), Some(r.git(&["rev-parse", "HEAD"]).trim()));
+    drop(index);
+    assert_eq!(SearchIndex::open(&s).unwrap().update(), &Update::UpToDate);
+
+    // A commit: only the changed record is re-read.
+    set_title(&r, "a02", "Chăm sóc sức khỏe chim cánh cụt");
+    r.git(&["commit", "-qam", "Rename a02"]);
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(index.update(), &Update::CaughtUp { records: 1 });
+    assert_eq!(ids(&index, "chim canh cut"), ["a02"]);
+    assert_eq!(index.len(), n);
+    drop(index);
+
+    // An edit not yet committed is found; the index says so.
+    set_title(&r, "a03", "Nuôi dưỡng cá voi xanh");
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(index.update(), &Update::CaughtUp { records: 1 });
+    assert_eq!(ids(&index, "ca voi xanh"), ["a03"]);
+    assert_eq!(index.uncommitted(), [sample_assignment("a03").as_str()]);
+    drop(index);
+    assert_eq!(SearchIndex::open(&s).unwrap().update(), &Update::UpToDate);
+
+    // Same size, written right after the index looked (the same clock tick): still seen.
+    let rel = sample_assignment("a03");
+    r.write(&rel, &r.read(&rel).replace("cá voi xanh", "cá voi xanb"));
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(ids(&index, "ca voi xanb"), ["a03"]);
+    drop(index);
+    r.write(&rel, &r.read(&rel).replace("cá voi xanb", "cá voi xanh"));
+
+    // A new file, not yet added, and a deleted one.
+    let mut text = r.read(&sample_assignment("a03"));
+    text = text.replace("id = \"a03\"", "id = \"a99\"");
+    r.write(&sample_assignment("a99"), &text);
+    std::fs::remove_file(r.path().join(sample_assignment("a02"))).unwrap();
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(sorted(ids(&index, "ca voi xanh")), ["a03", "a99"]);
+    assert!(ids(&index, "chim canh cut").is_empty());
+    assert_eq!(index.len(), n);
+    drop(index);
+
+    // Edits dropped: back to the commit's records.
+    r.git(&["checkout", "--", "."]);
+    std::fs::remove_file(r.path().join(sample_assignment("a99"))).unwrap();
+    let index = SearchIndex::open(&s).unwrap();
+    assert!(ids(&index, "ca voi xanh").is_empty());
+    assert_eq!(ids(&index, "chim canh cut"), ["a02"]);
+    assert!(index.uncommitted().is_empty());
+    drop(index);
+
+    // A commit made by kehoach itself, through the CLI.
+    let out = r
+        .cmd()
+        .args(["set", "a01", "title", "Điều phối chung kế hoạch hải đăng"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(cli_ids(&r, &["hai dang"]), ["a01"]);
+
+    // History rewritten under the index (the indexed commit is gone): rebuilt, still right.
+    r.git(&["reset", "-q", "--hard", "HEAD~2"]);
+    r.git(&["reflog", "expire", "--expire=now", "--all"]);
+    r.git(&["gc", "-q", "--prune=now"]);
+    let index = SearchIndex::open(&s).unwrap();
+    assert!(ids(&index, "chim canh cut").is_empty());
+    assert!(ids(&index, "hai dang").is_empty());
+    assert_eq!(index.len(), n);
+}
+
+fn corrupt_every_file(dir: &Path) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() && !p.to_string_lossy().ends_with(".lock") {
+            let len = std::fs::metadata(&p).unwrap().len() as usize;
+            std::fs::write(&p, vec![0x5a; len.max(1)]).unwrap();
+        }
+    }
+}
+
+#[test]
+fn deleted_or_corrupt_index_is_rebuilt() {
+    let r = TestRepo::sample();
+    let s = store(&r);
+    let n = SearchIndex::open(&s).unwrap().len();
+    let dir = index_dir(&s);
+    assert!(dir.join("meta.json").is_file());
+
+    // Deleted.
+    std::fs::remove_dir_all(&dir).unwrap();
+    let index = SearchIndex::open(&s).unwrap();
+    assert!(matches!(index.update(), Update::Rebuilt { reason } if reason.contains("no index")));
+    assert_eq!(index.len(), n);
+    drop(index);
+
+    // Every file overwritten.
+    corrupt_every_file(&dir);
+    let index = SearchIndex::open(&s).unwrap();
+    assert!(
+        matches!(index.update(), Update::Rebuilt { .. }),
+        "{:?}",
+        index.update()
+    );
+    assert_eq!(index.len(), n);
+    assert!(!ids(&index, "tre em").is_empty());
+    drop(index);
+
+    // meta.json cut short.
+    std::fs::write(dir.join("meta.json"), "{\"segments\": [").unwrap();
+    let index = SearchIndex::open(&s).unwrap();
+    assert!(matches!(index.update(), Update::Rebuilt { .. }));
+    assert_eq!(index.len(), n);
+    drop(index);
+
+    // One byte flipped inside a segment file: `kehoach index --check` finds it and rebuilds.
+    let biggest = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "store" || e == "idx"))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let mut bytes = std::fs::read(&biggest).unwrap();
+    let mid = bytes.len() / 3;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&biggest, bytes).unwrap();
+    let out = r.cmd().args(["index", "--check"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("damaged"), "{text}");
+    let index = SearchIndex::open(&s).unwrap();
+    assert!(index.verify().unwrap().is_empty());
+    assert_eq!(index.len(), n);
+
+    // Stale lock files left by a process that died do not block anyone.
+    std::fs::write(dir.join(".tantivy-writer.lock"), "").unwrap();
+    std::fs::write(s.git_dir().join("kehoach/search.lock"), "").unwrap();
+    set_title(&r, "a02", "Chăm sóc sức khỏe chim cánh cụt");
+    r.git(&["commit", "-qam", "Rename a02"]);
+    assert_eq!(cli_ids(&r, &["chim canh cut"]), ["a02"]);
+
+    // `kehoach index --rebuild` forces it.
+    let out = r.cmd().args(["index", "--rebuild"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("rebuilt (asked for)"), "{text}");
+    assert!(text.contains(&format!("{n} records")), "{text}");
+}
+
+#[test]
+fn index_lives_under_git_dir_and_leaves_the_work_tree_clean() {
+    let r = TestRepo::sample();
+    let out = r.cmd().args(["search", "trẻ", "em"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(r.path().join(".git/kehoach/search/meta.json").is_file());
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+}

@@ -1,0 +1,77 @@
+//! `kehoach index [--rebuild] [--check] [--json]`: brings the search index up to date and says
+//! what it holds.
+
+use std::path::Path;
+use std::time::Instant;
+
+use super::output::{CliError, print_json};
+use crate::search::{SearchIndex, Update};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Build the index again from the repository.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Check every index file against its checksum; rebuild when one is damaged.
+    #[arg(long)]
+    pub check: bool,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
+    let store = super::open(cwd)?;
+    let start = Instant::now();
+    let mut index = if args.rebuild {
+        SearchIndex::rebuild(&store)?
+    } else {
+        SearchIndex::open(&store)?
+    };
+    let mut damaged = vec![];
+    if args.check {
+        damaged = index.verify()?;
+        if !damaged.is_empty() {
+            index = SearchIndex::rebuild(&store)?;
+        }
+    }
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let commit = index.commit().map(|c| c[..c.len().min(12)].to_string());
+    if args.json {
+        return print_json(&serde_json::json!({
+            "update": index.update(),
+            "records": index.len(),
+            "commit": index.commit(),
+            "uncommitted": index.uncommitted(),
+            "damaged": damaged,
+            "dir": index.dir(),
+            "ms": ms,
+        }));
+    }
+    let what = match index.update() {
+        Update::UpToDate => "up to date".to_string(),
+        Update::CaughtUp { records } => format!("caught up: re-read {records} record file(s)"),
+        Update::Rebuilt { reason } if !damaged.is_empty() => {
+            format!("rebuilt: {} damaged file(s) ({reason})", damaged.len())
+        }
+        Update::Rebuilt { reason } => format!("rebuilt ({reason})"),
+    };
+    println!("search index {what} in {ms:.0} ms");
+    println!(
+        "  {} records at commit {}",
+        index.len(),
+        commit.as_deref().unwrap_or("(none)")
+    );
+    let unc = index.uncommitted();
+    if !unc.is_empty() {
+        println!(
+            "  {} uncommitted file(s) included: {}",
+            unc.len(),
+            unc.join(", ")
+        );
+    }
+    if args.check && damaged.is_empty() {
+        println!("  every index file matches its checksum");
+    }
+    Ok(())
+}

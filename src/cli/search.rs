@@ -1,0 +1,202 @@
+//! `kehoach search QUERY… [--limit N] [--json]`: records that match, best first.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use super::output::{CliError, fit, print_json};
+use crate::model::text::sanitize_line;
+use crate::search::{Hit, Query, QueryError, SearchError, SearchIndex};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Query language:
+  trẻ em              every word must match; diacritics are optional (tre em)
+  \"tòa án nhân dân\"   words next to each other
+  -huyện              records without the word
+  kind:assignment     plan, assignment, report, agency
+  plan:ID  agency:ID  (lead or coordinating)  lead:ID
+  status:in_progress  several values: status:not_started,in_progress
+  period:2025-h1      a year takes in its halves, quarters and months
+  due:<2025-12-31     also <=, >, >=, 2025-01..2025-06, 2025-q3, continuous, yearly…")]
+pub struct Args {
+    /// Words, \"phrases\", -excluded words and filters such as status:in_progress.
+    #[arg(required = true, allow_hyphen_values = true, num_args = 1..)]
+    pub query: Vec<String>,
+    /// How many records to show at most.
+    #[arg(long, short = 'n', default_value_t = 20)]
+    pub limit: usize,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl From<QueryError> for CliError {
+    fn from(e: QueryError) -> Self {
+        let hint = e.hint();
+        let err = CliError::new(format!("cannot read the query: {e}")).with_code(2);
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
+        }
+    }
+}
+
+impl From<SearchError> for CliError {
+    fn from(e: SearchError) -> Self {
+        let hint = e.hint();
+        let err = match e {
+            SearchError::Store(s) => return CliError::from(s),
+            other => CliError::new(other.to_string()),
+        };
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
+        }
+    }
+}
+
+/// Terminal width: $COLUMNS, else 80.
+fn width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(80)
+}
+
+/// Wraps snippet pieces into lines of `width` columns (at most `max_lines`), marking highlights
+/// with ANSI bold when `color`, else with brackets.
+fn wrap_snippet(
+    snippet: &[(String, bool)],
+    width: usize,
+    max_lines: usize,
+    color: bool,
+) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    // Words with their highlight flag; a highlighted piece stays one unit.
+    let mut units: Vec<(String, bool, bool)> = Vec::new(); // (text, highlighted, glued to previous)
+    let mut after_space = true;
+    for (text, hl) in snippet {
+        let text = sanitize_line(text);
+        for (i, w) in text.split(' ').enumerate() {
+            if w.is_empty() {
+                after_space = true;
+                continue;
+            }
+            units.push((w.to_string(), *hl, i == 0 && !after_space));
+            after_space = false;
+        }
+        after_space = text.ends_with(' ');
+    }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut cols = 0;
+    for (w, hl, glued) in units {
+        let shown_w = w.width() + if hl && !color { 2 } else { 0 };
+        let sep = if cols == 0 || glued { 0 } else { 1 };
+        if cols > 0 && cols + sep + shown_w > width {
+            lines.push(std::mem::take(&mut line));
+            cols = 0;
+            if lines.len() == max_lines {
+                break;
+            }
+        }
+        if cols > 0 && !glued {
+            line.push(' ');
+            cols += 1;
+        }
+        match (hl, color) {
+            (true, true) => line.push_str(&format!("\x1b[1;33m{w}\x1b[0m")),
+            (true, false) => line.push_str(&format!("[{w}]")),
+            _ => line.push_str(&w),
+        }
+        cols += shown_w;
+    }
+    if !line.is_empty() && lines.len() < max_lines {
+        lines.push(line);
+    }
+    lines
+}
+
+fn print_hit(h: &Hit, width: usize, color: bool) {
+    let head = format!("{} {}", h.kind.as_str(), h.id);
+    let score = format!("{:.2}", h.score);
+    let title_w = width
+        .saturating_sub(head.chars().count() + score.len() + 4)
+        .max(10);
+    println!(
+        "{}  {} {}",
+        sanitize_line(&head),
+        fit(&h.title, title_w),
+        score
+    );
+    println!("  {}", sanitize_line(&h.path));
+    for l in wrap_snippet(&h.snippet, width.saturating_sub(2), 2, color) {
+        println!("  {l}");
+    }
+}
+
+/// Options given after the first word of the query reach it as words (so that `-word` needs no
+/// `--`): take them back out.
+fn take_flags(mut args: Args) -> Result<Args, CliError> {
+    let mut query = Vec::new();
+    let mut it = std::mem::take(&mut args.query).into_iter();
+    let bad_limit =
+        |v: &str| CliError::new(format!("--limit takes a number, not {v:?}")).with_code(2);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--json" => args.json = true,
+            "--limit" | "-n" => {
+                let v = it.next().unwrap_or_default();
+                args.limit = v.parse().map_err(|_| bad_limit(&v))?;
+            }
+            _ if a.starts_with("--limit=") => {
+                let v = &a["--limit=".len()..];
+                args.limit = v.parse().map_err(|_| bad_limit(v))?;
+            }
+            _ => query.push(a),
+        }
+    }
+    args.query = query;
+    Ok(args)
+}
+
+pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
+    let args = take_flags(args)?;
+    let text = args.query.join(" ");
+    let query = Query::parse(&text)?;
+    let store = super::open(cwd)?;
+    let index = SearchIndex::open(&store)?;
+    let hits = index.search(&query, args.limit)?;
+    if args.json {
+        let out: Vec<serde_json::Value> = hits
+            .iter()
+            .map(|h| {
+                serde_json::json!({
+                    "kind": h.kind,
+                    "id": h.id,
+                    "title": h.title,
+                    "path": store.repo_path(&h.path),
+                    "plan": h.plan,
+                    "status": h.status,
+                    "score": h.score,
+                    "snippet": h.snippet.iter().map(|(t, hl)| serde_json::json!({"text": t, "highlight": hl})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        return print_json(&out);
+    }
+    if hits.is_empty() {
+        eprintln!("no record matches {}", sanitize_line(&text));
+        return Err(CliError::silent(1));
+    }
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let w = width();
+    for (i, h) in hits.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        print_hit(h, w, color);
+    }
+    Ok(())
+}

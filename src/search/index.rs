@@ -1,0 +1,966 @@
+//! The index on disk: schema, build, catch-up and search.
+//!
+//! The index lives in `<git dir>/kehoach/search/`. Each tantivy commit carries a payload with
+//! the git commit the index reflects and the work-tree files indexed over it (the overlay), so
+//! that the two change together, atomically. Opening compares that state with HEAD and the work
+//! tree, and re-reads only what differs; a missing, unreadable, corrupt or foreign index is
+//! rebuilt in a fresh folder and swapped in.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use tantivy::collector::TopDocs;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query as TantivyQuery,
+    RangeQuery, TermQuery,
+};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+
+use super::analyzer::{self, VietTokenizer};
+use super::document::RecordDoc;
+use super::query::{DueFilter, Filter, Query, TextTerm, day_number};
+use super::snippet::snippet;
+use super::{Hit, SearchError};
+use crate::model::{Due, Period, PeriodKind};
+use crate::store::Store;
+use crate::store::layout::Kind;
+use crate::store::tree::FileStat;
+
+/// Changes when the schema or the analysis changes: an index of another version is rebuilt.
+const FORMAT: u32 = 1;
+/// Recurring due dates are indexed for these years.
+const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
+/// Boosts: a title match over a body match, an exact-diacritic match over a folded one.
+const TITLE_BOOST: f32 = 2.0;
+const EXACT_BOOST: f32 = 1.5;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    path: Field,
+    kind: Field,
+    id: Field,
+    plan: Field,
+    agency: Field,
+    lead: Field,
+    status: Field,
+    period: Field,
+    due_rule: Field,
+    due_day: Field,
+    title_f: Field,
+    title_x: Field,
+    body_f: Field,
+    body_x: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str, stored: bool| {
+        let o = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        if stored { o.set_stored() } else { o }
+    };
+    let f = Fields {
+        path: b.add_text_field("path", STRING | STORED | FAST),
+        kind: b.add_text_field("kind", STRING | STORED),
+        id: b.add_text_field("id", STRING | STORED),
+        plan: b.add_text_field("plan", STRING | STORED),
+        agency: b.add_text_field("agency", STRING),
+        lead: b.add_text_field("lead", STRING),
+        status: b.add_text_field("status", STRING | STORED),
+        period: b.add_text_field("period", STRING),
+        due_rule: b.add_text_field("due_rule", STRING),
+        due_day: b.add_i64_field("due_day", INDEXED),
+        title_f: b.add_text_field("title_f", text(analyzer::FOLDED, true)),
+        title_x: b.add_text_field("title_x", text(analyzer::EXACT, false)),
+        body_f: b.add_text_field("body_f", text(analyzer::FOLDED, true)),
+        body_x: b.add_text_field("body_x", text(analyzer::EXACT, false)),
+    };
+    (b.build(), f)
+}
+
+fn register_tokenizers(index: &Index) {
+    index
+        .tokenizers()
+        .register(analyzer::FOLDED, VietTokenizer::folded());
+    index
+        .tokenizers()
+        .register(analyzer::EXACT, VietTokenizer::exact());
+}
+
+/// What the index reflects; stored as the payload of each tantivy commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct State {
+    format: u32,
+    /// The data root inside the work tree, as the store names it.
+    prefix: String,
+    /// The git commit indexed; None for a repository without commits.
+    commit: Option<String>,
+    /// Work-tree files indexed over the commit: path → blob id of the content, or "" when the
+    /// file is deleted in the work tree.
+    overlay: BTreeMap<String, String>,
+}
+
+/// What opening the index did to bring it up to date.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Update {
+    /// Nothing to do: the index matched HEAD and the work tree.
+    UpToDate,
+    /// Re-read the records that changed.
+    CaughtUp { records: usize },
+    /// Built from the repository.
+    Rebuilt { reason: String },
+}
+
+/// The search index of one data repository. See the module documentation of `search`.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    state: State,
+    dir: Option<PathBuf>,
+    update: Update,
+}
+
+/// The folder the index of a store lives in.
+pub fn index_dir(store: &Store) -> PathBuf {
+    store.git_dir().join("kehoach").join("search")
+}
+
+fn lock(store: &Store) -> Result<std::fs::File, SearchError> {
+    let dir = store.git_dir().join("kehoach");
+    std::fs::create_dir_all(&dir).map_err(|e| SearchError::io(&dir, e))?;
+    let p = dir.join("search.lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .map_err(|e| SearchError::io(&p, e))?;
+    // Another kehoach process may be updating the index: wait for it (the OS frees the lock of a
+    // process that died).
+    f.lock().map_err(|e| SearchError::io(&p, e))?;
+    Ok(f)
+}
+
+/// Work-tree files by path: blob id of the content ("" when deleted) and the content.
+type Overlay = BTreeMap<String, OverlayEntry>;
+type OverlayEntry = (String, Option<Vec<u8>>);
+
+/// The overlay the work tree asks for: every record file that differs from HEAD.
+fn wanted_overlay(store: &Store) -> Result<Overlay, SearchError> {
+    let mut out = BTreeMap::new();
+    for rel in store.dirty_record_paths()? {
+        let content = store.read_worktree(&rel)?;
+        let blob = content.as_deref().map(Store::blob_id).unwrap_or_default();
+        out.insert(rel, (blob, content));
+    }
+    Ok(out)
+}
+
+fn open_dir(dir: &Path) -> Result<(Index, State), SearchError> {
+    let index = Index::open_in_dir(dir)?;
+    let meta = index.load_metas()?;
+    let state: State = meta
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .ok_or_else(|| SearchError::Corrupt("the index has no state".into()))?;
+    Ok((index, state))
+}
+
+fn reader_of(index: &Index) -> Result<IndexReader, SearchError> {
+    Ok(index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?)
+}
+
+impl SearchIndex {
+    /// Opens the index of a store, bringing it up to date with HEAD and the work tree: catches
+    /// up incrementally when it can, rebuilds when the index is missing, stale beyond repair,
+    /// locked by a dead writer or corrupt.
+    ///
+    /// When HEAD is the indexed commit and no record file's `stat` changed since the last
+    /// update, no file is read and git's status is not asked: that is the common case.
+    pub fn open(store: &Store) -> Result<SearchIndex, SearchError> {
+        let head = store.head_commit_id()?;
+        let dir = index_dir(store);
+        if let Ok((index, state)) = open_dir(&dir)
+            && state.format == FORMAT
+            && state.prefix == store.prefix()
+            && state.commit == head
+            && let Some(snap) = read_snapshot(store)
+            && snap.commit == head
+        {
+            let stats = store.stat_record_files()?;
+            if snap.fingerprint == fingerprint(&stats) && racy_ok(store, &snap.racy, &state, &head)?
+            {
+                register_tokenizers(&index);
+                if let Ok(reader) = reader_of(&index) {
+                    return Ok(SearchIndex {
+                        index,
+                        reader,
+                        fields: schema().1,
+                        state,
+                        dir: Some(dir),
+                        update: Update::UpToDate,
+                    });
+                }
+            }
+        }
+        sync(store, false)
+    }
+
+    /// Rebuilds the index from the repository, whatever state it is in.
+    pub fn rebuild(store: &Store) -> Result<SearchIndex, SearchError> {
+        sync(store, true)
+    }
+
+    /// Builds an index in memory, leaving nothing on disk (for read-only repositories).
+    pub fn in_memory(store: &Store) -> Result<SearchIndex, SearchError> {
+        let head = store.head_commit_id()?;
+        let overlay = wanted_overlay(store)?;
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        register_tokenizers(&index);
+        let state = fill(store, &index, fields, &head, &overlay)?;
+        Ok(SearchIndex {
+            reader: reader_of(&index)?,
+            index,
+            fields,
+            state,
+            dir: None,
+            update: Update::Rebuilt {
+                reason: "in memory".into(),
+            },
+        })
+    }
+
+    /// Brings an open index up to date again (after the user saved or committed).
+    pub fn refresh(&mut self, store: &Store) -> Result<&Update, SearchError> {
+        if self.dir.is_none() {
+            *self = SearchIndex::in_memory(store)?;
+        } else {
+            *self = SearchIndex::open(store)?;
+        }
+        Ok(&self.update)
+    }
+
+    /// What opening did.
+    pub fn update(&self) -> &Update {
+        &self.update
+    }
+
+    /// The git commit the index reflects.
+    pub fn commit(&self) -> Option<&str> {
+        self.state.commit.as_deref()
+    }
+
+    /// Work-tree files indexed over the commit (uncommitted edits).
+    pub fn uncommitted(&self) -> Vec<&str> {
+        self.state.overlay.keys().map(String::as_str).collect()
+    }
+
+    /// How many records are indexed.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The folder of the index; None for an index in memory.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Checks every file of the index against its checksum; the paths of the damaged ones.
+    pub fn verify(&self) -> Result<Vec<PathBuf>, SearchError> {
+        let mut v: Vec<PathBuf> = self.index.validate_checksum()?.into_iter().collect();
+        v.sort();
+        Ok(v)
+    }
+
+    /// The best `limit` records for a query, best first.
+    pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        if limit == 0 {
+            return Ok(vec![]);
+        }
+        let q = self.build(query);
+        let searcher = self.reader.searcher();
+        let addrs: Vec<(f32, tantivy::DocAddress)> = if query.terms.is_empty() {
+            // Nothing to rank by: the records in path order.
+            searcher
+                .search(
+                    &q,
+                    &TopDocs::with_limit(limit)
+                        .order_by_string_fast_field("path", tantivy::Order::Asc),
+                )?
+                .into_iter()
+                .map(|(_, a)| (0.0, a))
+                .collect()
+        } else {
+            searcher.search(&q, &TopDocs::with_limit(limit).order_by_score())?
+        };
+        let words: HashSet<String> = query.highlight_words().into_iter().collect();
+        let f = self.fields;
+        let mut hits = Vec::with_capacity(addrs.len());
+        for (score, addr) in addrs {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let get = |field: Field| {
+                d.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let kind = Kind::parse(&get(f.kind)).unwrap_or(Kind::Config);
+            let plan = get(f.plan);
+            let body = get(f.body_f);
+            let title = get(f.title_f);
+            let mut snip = snippet(&body, &words, 160);
+            if !snip.iter().any(|(_, h)| *h) && snippet_has(&title, &words) {
+                snip = snippet(&body, &HashSet::new(), 160);
+            }
+            hits.push(Hit {
+                kind,
+                id: get(f.id),
+                path: get(f.path),
+                title,
+                plan: (!plan.is_empty()).then_some(plan),
+                status: get(f.status),
+                score,
+                snippet: snip,
+            });
+        }
+        // Equal scores in path order, so that results are stable.
+        hits.sort_by(|a, b| {
+            b.score
+                .partial_cmp(&a.score)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.path.cmp(&b.path))
+        });
+        Ok(hits)
+    }
+
+    /// How many records match a query.
+    pub fn count(&self, query: &Query) -> Result<usize, SearchError> {
+        let q = self.build(query);
+        Ok(self
+            .reader
+            .searcher()
+            .search(&q, &tantivy::collector::Count)?)
+    }
+
+    fn text_query(&self, t: &TextTerm) -> Box<dyn TantivyQuery> {
+        let f = self.fields;
+        let mut should: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+        let boosted = |q: Box<dyn TantivyQuery>, b: f32| -> Box<dyn TantivyQuery> {
+            if b == 1.0 {
+                q
+            } else {
+                Box::new(BoostQuery::new(q, b))
+            }
+        };
+        let exact_too = t.words.iter().any(|w| w.diacritics);
+        for (field, exact, boost) in [
+            (f.title_f, false, TITLE_BOOST),
+            (f.body_f, false, 1.0),
+            (f.title_x, true, TITLE_BOOST * EXACT_BOOST),
+            (f.body_x, true, EXACT_BOOST),
+        ] {
+            if exact && !exact_too {
+                continue;
+            }
+            let terms: Vec<Term> = t
+                .words
+                .iter()
+                .map(|w| Term::from_field_text(field, if exact { &w.exact } else { &w.folded }))
+                .collect();
+            let q: Box<dyn TantivyQuery> = if terms.len() == 1 {
+                Box::new(TermQuery::new(
+                    terms.into_iter().next().expect("one term"),
+                    IndexRecordOption::WithFreqs,
+                ))
+            } else {
+                Box::new(PhraseQuery::new(terms))
+            };
+            should.push((Occur::Should, boosted(q, boost)));
+        }
+        Box::new(BooleanQuery::new(should))
+    }
+
+    fn keyword_query(field: Field, values: &[String]) -> Box<dyn TantivyQuery> {
+        let qs: Vec<(Occur, Box<dyn TantivyQuery>)> = values
+            .iter()
+            .map(|v| {
+                let q: Box<dyn TantivyQuery> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, v),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(qs))
+    }
+
+    fn filter_query(&self, filter: &Filter) -> Box<dyn TantivyQuery> {
+        let f = self.fields;
+        let q = match filter {
+            Filter::Kind(kinds) => Self::keyword_query(
+                f.kind,
+                &kinds
+                    .iter()
+                    .map(|k| k.as_str().to_string())
+                    .collect::<Vec<_>>(),
+            ),
+            Filter::Plan(v) => Self::keyword_query(f.plan, v),
+            Filter::Agency(v) => Self::keyword_query(f.agency, v),
+            Filter::Lead(v) => Self::keyword_query(f.lead, v),
+            Filter::Status(v) => Self::keyword_query(f.status, v),
+            Filter::Period(v) => Self::keyword_query(f.period, v),
+            Filter::Due(dues) => {
+                let qs: Vec<(Occur, Box<dyn TantivyQuery>)> = dues
+                    .iter()
+                    .map(|d| {
+                        let q: Box<dyn TantivyQuery> = match d {
+                            DueFilter::Rules(r) => Self::keyword_query(f.due_rule, r),
+                            DueFilter::Dates(r) => {
+                                let b = |v: Option<i64>| match v {
+                                    Some(v) => Bound::Included(Term::from_field_i64(f.due_day, v)),
+                                    None => Bound::Unbounded,
+                                };
+                                let (lo, hi) = (b(r.from), b(r.to));
+                                // One open end: keep the field known to the range query.
+                                let (lo, hi) = match (lo, hi) {
+                                    (Bound::Unbounded, hi) => (
+                                        Bound::Included(Term::from_field_i64(f.due_day, i64::MIN)),
+                                        hi,
+                                    ),
+                                    (lo, Bound::Unbounded) => (
+                                        lo,
+                                        Bound::Included(Term::from_field_i64(f.due_day, i64::MAX)),
+                                    ),
+                                    x => x,
+                                };
+                                Box::new(RangeQuery::new(lo, hi))
+                            }
+                        };
+                        (Occur::Should, q)
+                    })
+                    .collect();
+                Box::new(BooleanQuery::new(qs))
+            }
+        };
+        Box::new(ConstScoreQuery::new(q, 0.0))
+    }
+
+    fn build(&self, query: &Query) -> Box<dyn TantivyQuery> {
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+        for t in &query.terms {
+            clauses.push((Occur::Must, self.text_query(t)));
+        }
+        for fl in &query.filters {
+            clauses.push((Occur::Must, self.filter_query(fl)));
+        }
+        if clauses.is_empty() {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        for t in &query.excluded {
+            clauses.push((Occur::MustNot, self.text_query(t)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+fn snippet_has(text: &str, words: &HashSet<String>) -> bool {
+    analyzer::words(text)
+        .iter()
+        .any(|w| words.contains(&w.folded))
+}
+
+/// The index terms of a period: itself and every longer period that contains it.
+fn period_terms(p: &Period) -> Vec<String> {
+    let mut out = vec![p.to_string()];
+    for k in [PeriodKind::Year, PeriodKind::HalfYear, PeriodKind::Quarter] {
+        let c = Period::containing(k, p.start());
+        if c.start() <= p.start() && p.end() <= c.end() && c != *p {
+            out.push(c.to_string());
+        }
+    }
+    out
+}
+
+fn due_rule(d: &Due) -> &'static str {
+    match d {
+        Due::On(_) => "date",
+        Due::Continuous => "continuous",
+        Due::Yearly { .. } => "yearly",
+        Due::HalfYearly { .. } => "half-yearly",
+        Due::Quarterly { .. } => "quarterly",
+        Due::Monthly { .. } => "monthly",
+    }
+}
+
+fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
+    let mut d = doc!(
+        f.path => r.path.as_str(),
+        f.kind => r.kind.as_str(),
+        f.id => r.id.as_str(),
+        f.status => r.status.as_str(),
+        f.title_f => r.title.as_str(),
+        f.title_x => r.title.as_str(),
+        f.body_f => r.text.as_str(),
+        f.body_x => r.text.as_str(),
+    );
+    if let Some(p) = &r.plan {
+        d.add_text(f.plan, p);
+    }
+    for a in &r.agencies {
+        d.add_text(f.agency, a);
+    }
+    if let Some(l) = &r.lead {
+        d.add_text(f.lead, l);
+    }
+    if let Some(p) = &r.period {
+        for t in period_terms(p) {
+            d.add_text(f.period, &t);
+        }
+    }
+    if let Some(due) = &r.due {
+        d.add_text(f.due_rule, due_rule(due));
+        let days: Vec<i64> = match due {
+            Due::On(date) => vec![day_number(*date)],
+            other => DUE_YEARS
+                .flat_map(|y| other.occurrences_in_year(y))
+                .map(day_number)
+                .collect(),
+        };
+        for v in days {
+            d.add_i64(f.due_day, v);
+        }
+    }
+    d
+}
+
+fn commit_with_state(writer: &mut IndexWriter, state: &State) -> Result<(), SearchError> {
+    let payload = serde_json::to_string(state).map_err(|e| SearchError::Corrupt(e.to_string()))?;
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&payload);
+    prepared.commit()?;
+    Ok(())
+}
+
+/// Writes every record of `head` (with the work-tree overlay) into an empty index.
+fn fill(
+    store: &Store,
+    index: &Index,
+    fields: Fields,
+    head: &Option<String>,
+    overlay: &Overlay,
+) -> Result<State, SearchError> {
+    let entries = match head {
+        Some(c) => store.record_entries(c)?,
+        None => vec![],
+    };
+    let entries: Vec<_> = entries
+        .into_iter()
+        .filter(|e| !overlay.contains_key(&e.path))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let mut writer: IndexWriter = index.writer_with_num_threads(threads, 64_000_000 * threads)?;
+    let blobs: Vec<&str> = entries.iter().map(|e| e.blob.as_str()).collect();
+    let blob_reader = store.blob_reader();
+    // Read and analyse in parallel, in chunks so that memory stays bounded.
+    let writer_ref = &writer;
+    entries
+        .par_chunks(1024)
+        .zip(blobs.par_chunks(1024))
+        .try_for_each(|(es, bs)| -> Result<(), SearchError> {
+            let contents = blob_reader.read(bs)?;
+            for (e, bytes) in es.iter().zip(contents) {
+                if let Some(r) = RecordDoc::from_file(&e.path, &bytes) {
+                    writer_ref.add_document(to_tantivy(&fields, &r))?;
+                }
+            }
+            Ok(())
+        })?;
+    for (path, (_, content)) in overlay {
+        if let Some(bytes) = content
+            && let Some(r) = RecordDoc::from_file(path, bytes)
+        {
+            writer.add_document(to_tantivy(&fields, &r))?;
+        }
+    }
+    let state = State {
+        format: FORMAT,
+        prefix: store.prefix().to_string(),
+        commit: head.clone(),
+        overlay: overlay
+            .iter()
+            .map(|(p, (b, _))| (p.clone(), b.clone()))
+            .collect(),
+    };
+    commit_with_state(&mut writer, &state)?;
+    writer.wait_merging_threads()?;
+    Ok(state)
+}
+
+/// Builds a new index beside the old one and swaps it in. The caller holds the lock.
+fn rebuild_locked(
+    store: &Store,
+    head: &Option<String>,
+    overlay: &Overlay,
+    dir: &Path,
+) -> Result<SearchIndex, SearchError> {
+    let parent = dir.parent().expect("the index folder has a parent");
+    std::fs::create_dir_all(parent).map_err(|e| SearchError::io(parent, e))?;
+    let fresh = parent.join(format!("search.new-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&fresh);
+    std::fs::create_dir_all(&fresh).map_err(|e| SearchError::io(&fresh, e))?;
+    let (schema, fields) = schema();
+    let index = Index::create_in_dir(&fresh, schema)?;
+    register_tokenizers(&index);
+    let state = match fill(store, &index, fields, head, overlay) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&fresh);
+            return Err(e);
+        }
+    };
+    drop(index);
+    // Swap: readers of the old files keep them open until they are done.
+    let old = parent.join(format!("search.old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&old);
+    if dir.exists() {
+        std::fs::rename(dir, &old).map_err(|e| SearchError::io(dir, e))?;
+    }
+    std::fs::rename(&fresh, dir).map_err(|e| SearchError::io(&fresh, e))?;
+    let _ = std::fs::remove_dir_all(&old);
+    let (index, reread) = open_dir(dir)?;
+    debug_assert_eq!(reread, state);
+    register_tokenizers(&index);
+    Ok(SearchIndex {
+        reader: reader_of(&index)?,
+        index,
+        fields,
+        state,
+        dir: Some(dir.to_path_buf()),
+        update: Update::Rebuilt {
+            reason: String::new(),
+        },
+    })
+}
+
+/// Re-reads the records that changed since the indexed state. The caller holds the lock.
+fn catch_up(
+    store: &Store,
+    index: Index,
+    state: State,
+    head: &Option<String>,
+    overlay: &Overlay,
+    dir: &Path,
+) -> Result<SearchIndex, SearchError> {
+    register_tokenizers(&index);
+    let fields = schema().1;
+    let mut paths: Vec<String> = match (&state.commit, head) {
+        (Some(old), Some(new)) if old == new => vec![],
+        (Some(old), Some(new)) => {
+            if !store.has_commit(old) {
+                return Err(SearchError::Corrupt(format!(
+                    "the indexed commit {old} is no longer in the repository"
+                )));
+            }
+            store.changed_record_paths(old, new)?
+        }
+        (None, None) => vec![],
+        (None, Some(new)) => store
+            .record_entries(new)?
+            .into_iter()
+            .map(|e| e.path)
+            .collect(),
+        (Some(_), None) => {
+            return Err(SearchError::Corrupt("HEAD has no commit any more".into()));
+        }
+    };
+    paths.extend(state.overlay.keys().cloned());
+    paths.extend(overlay.keys().cloned());
+    paths.sort();
+    paths.dedup();
+    let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
+    for rel in &paths {
+        writer.delete_term(Term::from_field_text(fields.path, rel));
+        let content = match overlay.get(rel) {
+            Some((_, c)) => c.clone(),
+            None => match head {
+                Some(h) => match store.record_blob_at(h, rel)? {
+                    Some(b) => Some(store.read_blob(&b)?),
+                    None => None,
+                },
+                None => None,
+            },
+        };
+        if let Some(bytes) = content
+            && let Some(r) = RecordDoc::from_file(rel, &bytes)
+        {
+            writer.add_document(to_tantivy(&fields, &r))?;
+        }
+    }
+    let new_state = State {
+        format: FORMAT,
+        prefix: store.prefix().to_string(),
+        commit: head.clone(),
+        overlay: overlay
+            .iter()
+            .map(|(p, (b, _))| (p.clone(), b.clone()))
+            .collect(),
+    };
+    commit_with_state(&mut writer, &new_state)?;
+    // Merges of small segments are quick; wait so that no thread outlives the lock.
+    writer.wait_merging_threads()?;
+    let reader = reader_of(&index)?;
+    Ok(SearchIndex {
+        index,
+        reader,
+        fields,
+        state: new_state,
+        dir: Some(dir.to_path_buf()),
+        update: Update::CaughtUp {
+            records: paths.len(),
+        },
+    })
+}
+
+/// The `stat` of the work tree's record files when the index was last brought up to date.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Snapshot {
+    /// The commit the index reflected then.
+    commit: Option<String>,
+    /// Of every file's stat, in any order.
+    fingerprint: String,
+    /// Files written in the same clock tick as the snapshot: their stat may not show a change
+    /// made right after, so their content is checked each time.
+    racy: Vec<String>,
+}
+
+const SNAPSHOT: &str = "search.snap";
+const STATS: &str = "search.stats";
+
+fn fingerprint(stats: &[FileStat]) -> String {
+    use std::hash::{Hash, Hasher};
+    let (mut a, mut b) = (0u64, 0u64);
+    for st in stats {
+        let mut h = std::hash::DefaultHasher::new();
+        st.hash(&mut h);
+        let x = h.finish();
+        a = a.wrapping_add(x);
+        b ^= x.rotate_left(17).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    format!("{:x}-{a:016x}{b:016x}", stats.len())
+}
+
+fn read_snapshot(store: &Store) -> Option<Snapshot> {
+    let bytes = store.read_private(SNAPSHOT).ok()??;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn read_stats(store: &Store) -> Option<Vec<FileStat>> {
+    let bytes = store.read_private(STATS).ok()??;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Writes the snapshot of `stats`, taken after the file-system time `taken`.
+fn write_snapshot(
+    store: &Store,
+    stats: &[FileStat],
+    taken: i64,
+    commit: &Option<String>,
+) -> Result<(), SearchError> {
+    let racy = stats
+        .iter()
+        .filter(|s| s.mtime_ns >= taken || s.ctime_ns >= taken)
+        .map(|s| s.path.clone())
+        .collect();
+    let snap = Snapshot {
+        commit: commit.clone(),
+        fingerprint: fingerprint(stats),
+        racy,
+    };
+    let stats_json = serde_json::to_vec(stats).map_err(|e| SearchError::Corrupt(e.to_string()))?;
+    let snap_json = serde_json::to_vec(&snap).map_err(|e| SearchError::Corrupt(e.to_string()))?;
+    store.write_private(STATS, &stats_json)?;
+    store.write_private(SNAPSHOT, &snap_json)?;
+    Ok(())
+}
+
+/// What the index should hold for `rel`: None when it is the commit's version, else the
+/// work-tree blob and content ("" and None for a file deleted in the work tree).
+fn overlay_entry(
+    store: &Store,
+    head: &Option<String>,
+    rel: &str,
+) -> Result<Option<OverlayEntry>, SearchError> {
+    let wt = store.read_worktree(rel)?;
+    let head_blob = match head {
+        Some(h) => store.record_blob_at(h, rel)?,
+        None => None,
+    };
+    Ok(match (wt, head_blob) {
+        (None, None) => None,
+        (None, Some(_)) => Some((String::new(), None)),
+        (Some(c), hb) => {
+            let b = Store::blob_id(&c);
+            if hb.as_deref() == Some(b.as_str()) {
+                None
+            } else {
+                Some((b, Some(c)))
+            }
+        }
+    })
+}
+
+/// True when every racy file still holds what the index has for it.
+fn racy_ok(
+    store: &Store,
+    racy: &[String],
+    state: &State,
+    head: &Option<String>,
+) -> Result<bool, SearchError> {
+    for rel in racy {
+        let want = overlay_entry(store, head, rel)?.map(|(b, _)| b);
+        if want.as_ref() != state.overlay.get(rel) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The overlay, found from what changed since the last snapshot: files whose stat changed,
+/// racy files, files of the old overlay, and files the commits differ in.
+fn overlay_since(
+    store: &Store,
+    state: &State,
+    snap: &Snapshot,
+    old: &[FileStat],
+    now: &[FileStat],
+    head: &Option<String>,
+) -> Result<Overlay, SearchError> {
+    use std::collections::{BTreeSet, HashMap};
+    let old_map: HashMap<&str, &FileStat> = old.iter().map(|s| (s.path.as_str(), s)).collect();
+    let mut cands: BTreeSet<String> = BTreeSet::new();
+    let mut seen = HashSet::new();
+    for st in now {
+        seen.insert(st.path.as_str());
+        if old_map.get(st.path.as_str()) != Some(&st) {
+            cands.insert(st.path.clone());
+        }
+    }
+    cands.extend(
+        old.iter()
+            .filter(|s| !seen.contains(s.path.as_str()))
+            .map(|s| s.path.clone()),
+    );
+    cands.extend(snap.racy.iter().cloned());
+    cands.extend(state.overlay.keys().cloned());
+    if let (Some(a), Some(b)) = (&state.commit, head)
+        && a != b
+    {
+        if !store.has_commit(a) {
+            return Err(SearchError::Corrupt(format!("commit {a} is gone")));
+        }
+        cands.extend(store.changed_record_paths(a, b)?);
+    } else if state.commit != *head {
+        return Err(SearchError::Corrupt("HEAD appeared or vanished".into()));
+    }
+    let mut out = Overlay::new();
+    for rel in cands {
+        if let Some(e) = overlay_entry(store, head, &rel)? {
+            out.insert(rel, e);
+        }
+    }
+    Ok(out)
+}
+
+/// Brings the index up to date under the writers' lock: catches up, or rebuilds when it must
+/// (or when `force`), then records the work tree's snapshot.
+fn sync(store: &Store, force: bool) -> Result<SearchIndex, SearchError> {
+    let dir = index_dir(store);
+    let _lock = lock(store)?;
+    let head = store.head_commit_id()?;
+    let taken = store.fs_now_ns()?;
+    let stats = store.stat_record_files()?;
+    let existing = open_dir(&dir);
+    let reason = match &existing {
+        _ if force => Some("asked for".to_string()),
+        Err(e) => Some(if dir.exists() {
+            format!("the index could not be read ({e})")
+        } else {
+            "there was no index".to_string()
+        }),
+        Ok((_, state)) if state.format != FORMAT => {
+            Some("the index was made by another version".to_string())
+        }
+        Ok((_, state)) if state.prefix != store.prefix() => Some("the data root moved".to_string()),
+        Ok(_) => None,
+    };
+    let mut reason = reason;
+    if reason.is_none()
+        && let Ok((index, state)) = existing
+    {
+        // The overlay from the snapshot when there is one, else from git's status.
+        let overlay = match (read_snapshot(store), read_stats(store)) {
+            (Some(snap), Some(old)) if snap.commit == state.commit => {
+                match overlay_since(store, &state, &snap, &old, &stats, &head) {
+                    Ok(o) => o,
+                    Err(_) => wanted_overlay(store)?,
+                }
+            }
+            _ => wanted_overlay(store)?,
+        };
+        let same = state.commit == head
+            && overlay.len() == state.overlay.len()
+            && overlay
+                .iter()
+                .all(|(p, (b, _))| state.overlay.get(p) == Some(b));
+        let result = if same {
+            register_tokenizers(&index);
+            reader_of(&index).map(|reader| SearchIndex {
+                index,
+                reader,
+                fields: schema().1,
+                state,
+                dir: Some(dir.clone()),
+                update: Update::UpToDate,
+            })
+        } else {
+            catch_up(store, index, state, &head, &overlay, &dir)
+        };
+        match result {
+            Ok(si) => {
+                write_snapshot(store, &stats, taken, &head)?;
+                return Ok(si);
+            }
+            Err(e) => reason = Some(format!("catching up failed ({e})")),
+        }
+    }
+    let overlay = wanted_overlay(store)?;
+    let mut si = rebuild_locked(store, &head, &overlay, &dir)?;
+    write_snapshot(store, &stats, taken, &head)?;
+    si.update = Update::Rebuilt {
+        reason: reason.unwrap_or_default(),
+    };
+    Ok(si)
+}

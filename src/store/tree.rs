@@ -1,0 +1,321 @@
+//! Read-only views of commits for indexers: HEAD's commit, the record files of a commit's tree
+//! with their blob ids, the paths changed between two commits, blob contents, and the record
+//! files that differ from HEAD in the work tree. Paths are relative to the data root.
+
+use std::path::Path;
+
+use git2::{DiffOptions, ObjectType, Oid, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
+
+use super::Store;
+use super::error::{Result, StoreError};
+use super::layout::{Kind, classify};
+
+/// A record file of a commit's tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    /// Path relative to the data root.
+    pub path: String,
+    /// The blob id, 40 hex digits.
+    pub blob: String,
+}
+
+/// True for the files an indexer reads: records of every kind but the settings file.
+pub fn is_record_path(rel: &str) -> bool {
+    matches!(classify(rel), Some(k) if k != Kind::Config)
+}
+
+fn oid(s: &str) -> Result<Oid> {
+    Oid::from_str(s).map_err(|_| StoreError::Other(format!("{s:?} is not an object id")))
+}
+
+impl Store {
+    /// The repository's git directory (`.git`, or the worktree's folder inside it).
+    pub fn git_dir(&self) -> &Path {
+        self.repo().path()
+    }
+
+    /// The commit HEAD points at; None before the first commit.
+    pub fn head_commit_id(&self) -> Result<Option<String>> {
+        match self.repo().head() {
+            Ok(r) => Ok(r.target().map(|o| o.to_string())),
+            Err(e)
+                if e.code() == git2::ErrorCode::UnbornBranch
+                    || e.code() == git2::ErrorCode::NotFound =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// True when `commit` names a commit of this repository.
+    pub fn has_commit(&self, commit: &str) -> bool {
+        oid(commit).is_ok_and(|o| self.repo().find_commit(o).is_ok())
+    }
+
+    /// The record files of a commit, sorted by path.
+    pub fn record_entries(&self, commit: &str) -> Result<Vec<TreeEntry>> {
+        let tree = self.repo().find_commit(oid(commit)?)?.tree()?;
+        let prefix = self.prefix().trim_end_matches('/');
+        let tree = if prefix.is_empty() {
+            tree
+        } else {
+            match tree.get_path(Path::new(prefix)) {
+                Ok(e) => self.repo().find_tree(e.id())?,
+                Err(_) => return Ok(vec![]),
+            }
+        };
+        let mut out = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(ObjectType::Blob)
+                && let Ok(name) = entry.name()
+            {
+                let rel = format!("{dir}{name}");
+                if is_record_path(&rel) {
+                    out.push(TreeEntry {
+                        path: rel,
+                        blob: entry.id().to_string(),
+                    });
+                }
+            }
+            TreeWalkResult::Ok
+        })?;
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// The blob of a record file in a commit; None when the commit has no such file.
+    pub fn record_blob_at(&self, commit: &str, rel: &str) -> Result<Option<String>> {
+        let tree = self.repo().find_commit(oid(commit)?)?.tree()?;
+        match tree.get_path(Path::new(&self.repo_path(rel))) {
+            Ok(e) if e.kind() == Some(ObjectType::Blob) => Ok(Some(e.id().to_string())),
+            _ => Ok(None),
+        }
+    }
+
+    /// The record files that differ between two commits (added, changed or deleted), sorted.
+    /// Unchanged subtrees are skipped without being read.
+    pub fn changed_record_paths(&self, old: &str, new: &str) -> Result<Vec<String>> {
+        let repo = self.repo();
+        let old_tree = repo.find_commit(oid(old)?)?.tree()?;
+        let new_tree = repo.find_commit(oid(new)?)?.tree()?;
+        let mut opts = DiffOptions::new();
+        if !self.prefix().is_empty() {
+            opts.pathspec(self.prefix());
+        }
+        opts.skip_binary_check(true);
+        let diff = repo.diff_tree_to_tree(Some(&old_tree), Some(&new_tree), Some(&mut opts))?;
+        let mut out = Vec::new();
+        for d in diff.deltas() {
+            for f in [d.old_file(), d.new_file()] {
+                if let Some(p) = f.path().and_then(|p| p.to_str())
+                    && let Some(rel) = p.strip_prefix(self.prefix())
+                    && is_record_path(rel)
+                {
+                    out.push(rel.to_string());
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The content of a blob.
+    pub fn read_blob(&self, blob: &str) -> Result<Vec<u8>> {
+        Ok(self.repo().find_blob(oid(blob)?)?.content().to_vec())
+    }
+
+    /// A reader of blobs that can be sent to other threads.
+    pub fn blob_reader(&self) -> BlobReader {
+        BlobReader {
+            git_dir: self.git_dir().to_path_buf(),
+        }
+    }
+
+    /// The blob id git would give `content`.
+    pub fn blob_id(content: &[u8]) -> String {
+        Oid::hash_object(ObjectType::Blob, content)
+            .map(|o| o.to_string())
+            .unwrap_or_default()
+    }
+
+    /// The record files of the work tree that differ from HEAD: changed, staged, new (untracked)
+    /// or deleted. Uses git's index stat cache, so unchanged files are not read.
+    pub fn dirty_record_paths(&self) -> Result<Vec<String>> {
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true)
+            .renames_head_to_index(false)
+            .renames_index_to_workdir(false)
+            .include_unmodified(false);
+        if !self.prefix().is_empty() {
+            opts.pathspec(self.prefix());
+        }
+        let statuses = self.repo().statuses(Some(&mut opts))?;
+        let mut out = Vec::new();
+        for s in statuses.iter() {
+            if s.status().is_ignored() {
+                continue;
+            }
+            if let Ok(p) = s.path()
+                && let Some(rel) = p.strip_prefix(self.prefix())
+                && is_record_path(rel)
+            {
+                out.push(rel.to_string());
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Reads a work-tree record file; None when it does not exist.
+    pub fn read_worktree(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        let p = self.root().join(rel);
+        match std::fs::read(&p) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io(p, e)),
+        }
+    }
+}
+
+/// Reads blobs of a repository from any thread (each call opens its own handle).
+#[derive(Debug, Clone)]
+pub struct BlobReader {
+    git_dir: std::path::PathBuf,
+}
+
+impl BlobReader {
+    /// The contents of the blobs, in order.
+    pub fn read(&self, blobs: &[&str]) -> Result<Vec<Vec<u8>>> {
+        let repo = Repository::open(&self.git_dir)?;
+        blobs
+            .iter()
+            .map(|b| Ok(repo.find_blob(oid(b)?)?.content().to_vec()))
+            .collect()
+    }
+}
+
+/// What `stat` says of a record file of the work tree: enough to notice that it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct FileStat {
+    /// Path relative to the data root.
+    pub path: String,
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// Status change time, nanoseconds since the epoch.
+    pub ctime_ns: i64,
+    pub ino: u64,
+}
+
+fn stat_dir(dir: &Path, rel: &str, depth: usize, out: &mut Vec<FileStat>) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::io(dir, e)),
+    };
+    for entry in rd {
+        let entry = entry.map_err(|e| StoreError::io(dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        let child = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let ft = entry
+            .file_type()
+            .map_err(|e| StoreError::io(entry.path(), e))?;
+        if ft.is_dir() {
+            if depth < 4 {
+                stat_dir(&entry.path(), &child, depth + 1, out)?;
+            }
+        } else if ft.is_file() && name.ends_with(".toml") && is_record_path(&child) {
+            let m = entry
+                .metadata()
+                .map_err(|e| StoreError::io(entry.path(), e))?;
+            out.push(FileStat {
+                path: child,
+                size: m.size(),
+                mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+                ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
+                ino: m.ino(),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// `stat` of every record file of the work tree (agencies and plans), unsorted. Reads
+    /// folders in parallel, one plan at a time; reads no file.
+    pub fn stat_record_files(&self) -> Result<Vec<FileStat>> {
+        use rayon::prelude::*;
+        let root = self.root();
+        let mut out = Vec::new();
+        stat_dir(&root.join("agencies"), "agencies", 1, &mut out)?;
+        let plans: Vec<(std::path::PathBuf, String)> = match std::fs::read_dir(root.join("plans")) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter_map(|e| {
+                    let name = e.file_name().to_str()?.to_string();
+                    (!name.starts_with('.')).then(|| (e.path(), format!("plans/{name}")))
+                })
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+            Err(e) => return Err(StoreError::io(root.join("plans"), e)),
+        };
+        let parts: Vec<Result<Vec<FileStat>>> = plans
+            .par_iter()
+            .map(|(p, rel)| {
+                let mut v = Vec::new();
+                stat_dir(p, rel, 2, &mut v)?;
+                Ok(v)
+            })
+            .collect();
+        for p in parts {
+            out.extend(p?);
+        }
+        Ok(out)
+    }
+
+    /// The time the file system gives a file written now, nanoseconds since the epoch (for
+    /// telling files written in the same clock tick as a snapshot).
+    pub fn fs_now_ns(&self) -> Result<i64> {
+        use std::os::unix::fs::MetadataExt;
+        let dir = self.git_dir().join("kehoach");
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let p = dir.join("clock");
+        std::fs::write(&p, b"").map_err(|e| StoreError::io(&p, e))?;
+        let m = std::fs::metadata(&p).map_err(|e| StoreError::io(&p, e))?;
+        Ok(m.mtime() * 1_000_000_000 + m.mtime_nsec())
+    }
+}
+
+impl Store {
+    /// Reads a file kehoach keeps for itself under `<git dir>/kehoach/`; None when missing.
+    pub fn read_private(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let p = self.git_dir().join("kehoach").join(name);
+        match std::fs::read(&p) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io(p, e)),
+        }
+    }
+
+    /// Writes a file kehoach keeps for itself under `<git dir>/kehoach/`, atomically.
+    pub fn write_private(&self, name: &str, content: &[u8]) -> Result<()> {
+        let p = self.git_dir().join("kehoach").join(name);
+        super::commit::write_atomic(&p, content)
+    }
+}
