@@ -1,4 +1,5 @@
-//! History benchmark on a generated repository of ~100k records.
+//! History benchmark on a repository of ~100k records made by the record store's generator
+//! (`kehoach::store::generate`).
 //!
 //! Prints, side by side in one run:
 //! - a whole `kehoach set` (validate + write + commit + index entry, the real binary) against
@@ -33,98 +34,6 @@ fn identity() -> Vec<(&'static str, &'static str)> {
         ("GIT_COMMITTER_EMAIL", "bench@example.vn"),
         ("GIT_CONFIG_NOSYSTEM", "1"),
     ]
-}
-
-/// ~`records` records: copies of the sample plan (its 36 assignments and reports) padded with
-/// assignments cloned from a03, 1000 records per plan.
-fn generate(dir: &Path, records: usize) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("plan-data");
-    let sample_plan = "kh-27-qd-ttg-binh-thuan";
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
-    let write = |rel: &str, text: &str| {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
-    std::fs::create_dir_all(dir).unwrap();
-    git(dir, &["init", "-q", "-b", "main"]);
-    write("kehoach.toml", &read(&src.join("kehoach.toml")));
-    for e in std::fs::read_dir(src.join("schemas")).unwrap() {
-        let e = e.unwrap();
-        write(
-            &format!("schemas/{}", e.file_name().to_string_lossy()),
-            &read(&e.path()),
-        );
-    }
-    for e in std::fs::read_dir(src.join("agencies")).unwrap() {
-        let e = e.unwrap();
-        write(
-            &format!("agencies/{}", e.file_name().to_string_lossy()),
-            &read(&e.path()),
-        );
-    }
-    let sp = src.join("plans").join(sample_plan);
-    let plan_text = read(&sp.join("plan.toml"));
-    let mut assignments: Vec<(String, String)> = std::fs::read_dir(sp.join("assignments"))
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                read(&e.path()),
-            )
-        })
-        .collect();
-    assignments.sort();
-    let a03 = read(&sp.join("assignments/a03.toml"));
-    let mut reports = Vec::new();
-    for period in std::fs::read_dir(sp.join("reports")).unwrap() {
-        let period = period.unwrap();
-        for f in std::fs::read_dir(period.path()).unwrap() {
-            let f = f.unwrap();
-            reports.push((
-                format!(
-                    "{}/{}",
-                    period.file_name().to_string_lossy(),
-                    f.file_name().to_string_lossy()
-                ),
-                read(&f.path()),
-            ));
-        }
-    }
-    let per_plan = 1000;
-    let plans = records.div_ceil(per_plan).max(1);
-    let quoted = format!("\"{sample_plan}\"");
-    for p in 0..plans {
-        let id = format!("kh-{p:04}");
-        let q = format!("\"{id}\"");
-        write(
-            &format!("plans/{id}/plan.toml"),
-            &plan_text.replace(&quoted, &q),
-        );
-        for (name, text) in &assignments {
-            write(
-                &format!("plans/{id}/assignments/{name}"),
-                &text.replace(&quoted, &q),
-            );
-        }
-        for (name, text) in &reports {
-            write(
-                &format!("plans/{id}/reports/{name}"),
-                &text.replace(&quoted, &q),
-            );
-        }
-        let pad = per_plan - 1 - assignments.len() - reports.len();
-        for i in 0..pad {
-            let aid = format!("g{i:04}");
-            let text = a03
-                .replace(&quoted, &q)
-                .replace("id = \"a03\"", &format!("id = \"{aid}\""));
-            write(&format!("plans/{id}/assignments/{aid}.toml"), &text);
-        }
-    }
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", "generated repository"]);
 }
 
 fn kehoach(dir: &Path, args: &[&str]) -> Duration {
@@ -192,21 +101,25 @@ fn main() {
         .unwrap_or(100_000);
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/bench-data")
-        .join(format!("history-{records}"));
+        .join(format!("history-gen-{records}"));
     let repo = base.join("repo");
     if !base.join("done").exists() {
-        let _ = std::fs::remove_dir_all(&base);
-        eprintln!("generating {records} records in {} …", repo.display());
-        let t = Instant::now();
-        generate(&repo, records);
-        eprintln!("  generated in {:.1} s", t.elapsed().as_secs_f64());
-        // A record with VERSIONS versions, made through the library.
-        eprintln!("making {VERSIONS} versions of kh-0000/a03 …");
-        let t = Instant::now();
         for (k, v) in identity() {
             // SAFETY: single-threaded at this point.
             unsafe { std::env::set_var(k, v) };
         }
+        let _ = std::fs::remove_dir_all(&base);
+        eprintln!("generating {records} records in {} …", repo.display());
+        let t = Instant::now();
+        let g = kehoach::store::generate::generate(&repo, records, 42).unwrap();
+        eprintln!(
+            "  {} records: {} plans, {} assignments, {} reports, {} agencies",
+            g.records, g.plans, g.assignments, g.reports, g.agencies
+        );
+        eprintln!("  generated in {:.1} s", t.elapsed().as_secs_f64());
+        // A record with VERSIONS versions, made through the library.
+        eprintln!("making {VERSIONS} versions of kh-00001/a01 …");
+        let t = Instant::now();
         let store = kehoach::store::Store::open(&repo).unwrap();
         for i in 0..VERSIONS - 1 {
             let (field, value) = if i % 3 == 2 {
@@ -217,7 +130,7 @@ fn main() {
             } else {
                 ("due", date(i))
             };
-            store.set_field("kh-0000/a03", field, &value).unwrap();
+            store.set_field("kh-00001/a01", field, &value).unwrap();
         }
         eprintln!("  made in {:.1} s", t.elapsed().as_secs_f64());
         std::fs::write(base.join("done"), "").unwrap();
@@ -240,11 +153,11 @@ fn main() {
     let rounds = 9;
     // kehoach set: one field of one record, validated, committed, index entry updated.
     let (k, kc) = measure(rounds, |i| {
-        kehoach(&repo, &["set", "kh-0000/g0100", "due", &date(100 + i)])
+        kehoach(&repo, &["set", "kh-00001/a02", "due", &date(100 + i)])
     });
     // git: the same one-line change to another record, by hand.
     let (g, gc) = measure(rounds, |i| {
-        let rel = "plans/kh-0000/assignments/g0101.toml";
+        let rel = "plans/kh-00001/assignments/a03.toml";
         let p = repo.join(rel);
         let text = std::fs::read_to_string(&p).unwrap();
         let line = text
@@ -259,7 +172,7 @@ fn main() {
         .unwrap();
         let t = Instant::now();
         git(&repo, &["add", rel]);
-        git(&repo, &["commit", "-q", "-m", "update g0101 due"]);
+        git(&repo, &["commit", "-q", "-m", "update a03 due"]);
         t.elapsed()
     });
     println!();
@@ -287,12 +200,12 @@ fn main() {
     println!();
     println!("record with {VERSIONS} versions (5 runs)  median wall    mean CPU");
     for (name, args) in [
-        ("kehoach log ID", &["log", "kh-0000/a03"][..]),
+        ("kehoach log ID", &["log", "kh-00001/a01"][..]),
         (
             "kehoach log ID --json",
-            &["log", "kh-0000/a03", "--json"][..],
+            &["log", "kh-00001/a01", "--json"][..],
         ),
-        ("kehoach blame ID", &["blame", "kh-0000/a03"][..]),
+        ("kehoach blame ID", &["blame", "kh-00001/a01"][..]),
     ] {
         let (w, c) = measure(5, |_| kehoach(&repo, args));
         let target = if name.ends_with("--json") {
@@ -309,7 +222,7 @@ fn main() {
             "log",
             "--format=%h",
             "--",
-            "plans/kh-0000/assignments/a03.toml",
+            "plans/kh-00001/assignments/a01.toml",
         ])
         .output()
         .unwrap();
