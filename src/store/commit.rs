@@ -1107,32 +1107,47 @@ mod sha1 {
     }
 
     fn compress(h: &mut [u32; 5], block: &[u8]) {
-        let mut w = [0u32; 80];
-        for i in 0..16 {
-            w[i] = u32::from_be_bytes(block[i * 4..i * 4 + 4].try_into().expect("64 bytes"));
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        // The message schedule as a rolling window of 16 words.
+        let mut w = [0u32; 16];
+        for (i, c) in block.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
         }
         let [mut a, mut b, mut c, mut d, mut e] = *h;
-        for (i, wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A827999),
-                20..=39 => (b ^ c ^ d, 0x6ED9EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
-                _ => (b ^ c ^ d, 0xCA62C1D6),
-            };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(*wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
+        macro_rules! round {
+            ($i:expr, $f:expr, $k:expr) => {{
+                let i = $i;
+                let wi = if i < 16 {
+                    w[i]
+                } else {
+                    let x = (w[(i + 13) & 15] ^ w[(i + 8) & 15] ^ w[(i + 2) & 15] ^ w[i & 15])
+                        .rotate_left(1);
+                    w[i & 15] = x;
+                    x
+                };
+                let t = a
+                    .rotate_left(5)
+                    .wrapping_add($f)
+                    .wrapping_add(e)
+                    .wrapping_add($k)
+                    .wrapping_add(wi);
+                e = d;
+                d = c;
+                c = b.rotate_left(30);
+                b = a;
+                a = t;
+            }};
+        }
+        for i in 0..20 {
+            round!(i, (b & c) | (!b & d), 0x5A827999u32);
+        }
+        for i in 20..40 {
+            round!(i, b ^ c ^ d, 0x6ED9EBA1u32);
+        }
+        for i in 40..60 {
+            round!(i, (b & c) | (b & d) | (c & d), 0x8F1BBCDCu32);
+        }
+        for i in 60..80 {
+            round!(i, b ^ c ^ d, 0xCA62C1D6u32);
         }
         for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
             *x = x.wrapping_add(y);
