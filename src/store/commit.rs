@@ -933,7 +933,10 @@ mod index_file {
         let trailer = if skip_hash {
             [0u8; 20]
         } else {
-            super::sha1::digest(&out)
+            {
+                use sha1::Digest;
+                sha1::Sha1::digest(&out).into()
+            }
         };
         out.extend_from_slice(&trailer);
         let lock = index_path.with_extension("lock");
@@ -1080,98 +1083,5 @@ mod index_file {
         let mut out = Vec::with_capacity(body.len());
         write_node(&root, &mut out);
         Some(out)
-    }
-}
-
-/// SHA-1, for the index file's trailing checksum.
-mod sha1 {
-    pub fn digest(data: &[u8]) -> [u8; 20] {
-        let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
-        let bit_len = (data.len() as u64).wrapping_mul(8);
-        let mut tail = Vec::with_capacity(128);
-        let full = data.len() / 64 * 64;
-        tail.extend_from_slice(&data[full..]);
-        tail.push(0x80);
-        while tail.len() % 64 != 56 {
-            tail.push(0);
-        }
-        tail.extend_from_slice(&bit_len.to_be_bytes());
-        for block in data[..full].chunks_exact(64).chain(tail.chunks_exact(64)) {
-            compress(&mut h, block);
-        }
-        let mut out = [0u8; 20];
-        for (i, v) in h.iter().enumerate() {
-            out[i * 4..i * 4 + 4].copy_from_slice(&v.to_be_bytes());
-        }
-        out
-    }
-
-    fn compress(h: &mut [u32; 5], block: &[u8]) {
-        // The message schedule as a rolling window of 16 words.
-        let mut w = [0u32; 16];
-        for (i, c) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = *h;
-        macro_rules! round {
-            ($i:expr, $f:expr, $k:expr) => {{
-                let i = $i;
-                let wi = if i < 16 {
-                    w[i]
-                } else {
-                    let x = (w[(i + 13) & 15] ^ w[(i + 8) & 15] ^ w[(i + 2) & 15] ^ w[i & 15])
-                        .rotate_left(1);
-                    w[i & 15] = x;
-                    x
-                };
-                let t = a
-                    .rotate_left(5)
-                    .wrapping_add($f)
-                    .wrapping_add(e)
-                    .wrapping_add($k)
-                    .wrapping_add(wi);
-                e = d;
-                d = c;
-                c = b.rotate_left(30);
-                b = a;
-                a = t;
-            }};
-        }
-        for i in 0..20 {
-            round!(i, (b & c) | (!b & d), 0x5A827999u32);
-        }
-        for i in 20..40 {
-            round!(i, b ^ c ^ d, 0x6ED9EBA1u32);
-        }
-        for i in 40..60 {
-            round!(i, (b & c) | (b & d) | (c & d), 0x8F1BBCDCu32);
-        }
-        for i in 60..80 {
-            round!(i, b ^ c ^ d, 0xCA62C1D6u32);
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
-            *x = x.wrapping_add(y);
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn known_digests() {
-            let hex = |d: [u8; 20]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
-            assert_eq!(
-                hex(super::digest(b"")),
-                "da39a3ee5e6b4b0d3255bfef95601890afd80709"
-            );
-            assert_eq!(
-                hex(super::digest(b"abc")),
-                "a9993e364706816aba3e25717850c26c9cd0d89d"
-            );
-            let long = vec![b'a'; 1000];
-            assert_eq!(
-                hex(super::digest(&long)),
-                "291e9a6c66994949b57ba5e650361e98fc36b1ba"
-            );
-        }
     }
 }
