@@ -1,4 +1,5 @@
-//! History benchmark on a generated repository of ~100k records.
+//! History benchmark on a repository of ~100k records made by the record store's generator
+//! (`kehoach::store::generate`).
 //!
 //! Prints, side by side in one run:
 //! - a whole `kehoach set` (validate + write + commit + index entry, the real binary) against
@@ -35,98 +36,6 @@ fn identity() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// ~`records` records: copies of the sample plan (its 36 assignments and reports) padded with
-/// assignments cloned from a03, 1000 records per plan.
-fn generate(dir: &Path, records: usize) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("plan-data");
-    let sample_plan = "kh-27-qd-ttg-binh-thuan";
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
-    let write = |rel: &str, text: &str| {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
-    std::fs::create_dir_all(dir).unwrap();
-    git(dir, &["init", "-q", "-b", "main"]);
-    write("kehoach.toml", &read(&src.join("kehoach.toml")));
-    for e in std::fs::read_dir(src.join("schemas")).unwrap() {
-        let e = e.unwrap();
-        write(
-            &format!("schemas/{}", e.file_name().to_string_lossy()),
-            &read(&e.path()),
-        );
-    }
-    for e in std::fs::read_dir(src.join("agencies")).unwrap() {
-        let e = e.unwrap();
-        write(
-            &format!("agencies/{}", e.file_name().to_string_lossy()),
-            &read(&e.path()),
-        );
-    }
-    let sp = src.join("plans").join(sample_plan);
-    let plan_text = read(&sp.join("plan.toml"));
-    let mut assignments: Vec<(String, String)> = std::fs::read_dir(sp.join("assignments"))
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                read(&e.path()),
-            )
-        })
-        .collect();
-    assignments.sort();
-    let a03 = read(&sp.join("assignments/a03.toml"));
-    let mut reports = Vec::new();
-    for period in std::fs::read_dir(sp.join("reports")).unwrap() {
-        let period = period.unwrap();
-        for f in std::fs::read_dir(period.path()).unwrap() {
-            let f = f.unwrap();
-            reports.push((
-                format!(
-                    "{}/{}",
-                    period.file_name().to_string_lossy(),
-                    f.file_name().to_string_lossy()
-                ),
-                read(&f.path()),
-            ));
-        }
-    }
-    let per_plan = 1000;
-    let plans = records.div_ceil(per_plan).max(1);
-    let quoted = format!("\"{sample_plan}\"");
-    for p in 0..plans {
-        let id = format!("kh-{p:04}");
-        let q = format!("\"{id}\"");
-        write(
-            &format!("plans/{id}/plan.toml"),
-            &plan_text.replace(&quoted, &q),
-        );
-        for (name, text) in &assignments {
-            write(
-                &format!("plans/{id}/assignments/{name}"),
-                &text.replace(&quoted, &q),
-            );
-        }
-        for (name, text) in &reports {
-            write(
-                &format!("plans/{id}/reports/{name}"),
-                &text.replace(&quoted, &q),
-            );
-        }
-        let pad = per_plan - 1 - assignments.len() - reports.len();
-        for i in 0..pad {
-            let aid = format!("g{i:04}");
-            let text = a03
-                .replace(&quoted, &q)
-                .replace("id = \"a03\"", &format!("id = \"{aid}\""));
-            write(&format!("plans/{id}/assignments/{aid}.toml"), &text);
-        }
-    }
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", "generated repository"]);
-}
-
 fn kehoach(dir: &Path, args: &[&str]) -> Duration {
     let t = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_kehoach"))
@@ -142,6 +51,34 @@ fn kehoach(dir: &Path, args: &[&str]) -> Duration {
         String::from_utf8_lossy(&out.stderr)
     );
     d
+}
+
+/// CPU time (user + system) of the children waited for so far, from /proc (Linux), in ms
+/// (ticks of 1/100 s); None elsewhere.
+fn children_cpu() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // cutime and cstime: fields 16 and 17 of the line, 14 and 15 after pid and comm.
+    let cu: f64 = f.get(13)?.parse().ok()?;
+    let cs: f64 = f.get(14)?.parse().ok()?;
+    Some((cu + cs) * 10.0)
+}
+
+/// Runs `f` `n` times: the median wall time, and the mean CPU time of the processes it ran.
+fn measure(n: usize, mut f: impl FnMut(usize) -> Duration) -> (Duration, Option<f64>) {
+    let c0 = children_cpu();
+    let walls: Vec<Duration> = (0..n).map(&mut f).collect();
+    let cpu = match (c0, children_cpu()) {
+        (Some(a), Some(b)) => Some((b - a) / n as f64),
+        _ => None,
+    };
+    (median(walls), cpu)
+}
+
+fn cpu_ms(c: Option<f64>) -> String {
+    c.map(|c| format!("{c:.1} ms"))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -164,21 +101,25 @@ fn main() {
         .unwrap_or(100_000);
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/bench-data")
-        .join(format!("history-{records}"));
+        .join(format!("history-gen-{records}"));
     let repo = base.join("repo");
     if !base.join("done").exists() {
-        let _ = std::fs::remove_dir_all(&base);
-        eprintln!("generating {records} records in {} …", repo.display());
-        let t = Instant::now();
-        generate(&repo, records);
-        eprintln!("  generated in {:.1} s", t.elapsed().as_secs_f64());
-        // A record with VERSIONS versions, made through the library.
-        eprintln!("making {VERSIONS} versions of kh-0000/a03 …");
-        let t = Instant::now();
         for (k, v) in identity() {
             // SAFETY: single-threaded at this point.
             unsafe { std::env::set_var(k, v) };
         }
+        let _ = std::fs::remove_dir_all(&base);
+        eprintln!("generating {records} records in {} …", repo.display());
+        let t = Instant::now();
+        let g = kehoach::store::generate::generate(&repo, records, 42).unwrap();
+        eprintln!(
+            "  {} records: {} plans, {} assignments, {} reports, {} agencies",
+            g.records, g.plans, g.assignments, g.reports, g.agencies
+        );
+        eprintln!("  generated in {:.1} s", t.elapsed().as_secs_f64());
+        // A record with VERSIONS versions, made through the library.
+        eprintln!("making {VERSIONS} versions of kh-00001/a01 …");
+        let t = Instant::now();
         let store = kehoach::store::Store::open(&repo).unwrap();
         for i in 0..VERSIONS - 1 {
             let (field, value) = if i % 3 == 2 {
@@ -189,7 +130,7 @@ fn main() {
             } else {
                 ("due", date(i))
             };
-            store.set_field("kh-0000/a03", field, &value).unwrap();
+            store.set_field("kh-00001/a01", field, &value).unwrap();
         }
         eprintln!("  made in {:.1} s", t.elapsed().as_secs_f64());
         std::fs::write(base.join("done"), "").unwrap();
@@ -197,21 +138,26 @@ fn main() {
     let files = walk_count(&repo);
     git(&repo, &["status", "--porcelain"]);
 
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "history benchmark: {files} record files in {}",
         repo.display()
     );
+    println!(
+        "load average {} on {} cores: wall times include waiting for the CPU; CPU times do not",
+        load.split_whitespace().next().unwrap_or("?"),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
     let rounds = 9;
-    let mut ks = Vec::new();
-    let mut gs = Vec::new();
-    for i in 0..rounds {
-        // kehoach set: one field of one record, validated, committed, index entry updated.
-        ks.push(kehoach(
-            &repo,
-            &["set", "kh-0000/g0100", "due", &date(100 + i)],
-        ));
-        // git: the same one-line change to another record, by hand.
-        let rel = "plans/kh-0000/assignments/g0101.toml";
+    // kehoach set: one field of one record, validated, committed, index entry updated.
+    let (k, kc) = measure(rounds, |i| {
+        kehoach(&repo, &["set", "kh-00001/a02", "due", &date(100 + i)])
+    });
+    // git: the same one-line change to another record, by hand.
+    let (g, gc) = measure(rounds, |i| {
+        let rel = "plans/kh-00001/assignments/a03.toml";
         let p = repo.join(rel);
         let text = std::fs::read_to_string(&p).unwrap();
         let line = text
@@ -226,39 +172,49 @@ fn main() {
         .unwrap();
         let t = Instant::now();
         git(&repo, &["add", rel]);
-        git(&repo, &["commit", "-q", "-m", "update g0101 due"]);
-        gs.push(t.elapsed());
-    }
-    let (k, g) = (median(ks), median(gs));
+        git(&repo, &["commit", "-q", "-m", "update a03 due"]);
+        t.elapsed()
+    });
     println!();
-    println!("one-field save (median of {rounds}):");
-    println!("  kehoach set                {:>10}", ms(k));
-    println!("  git add F && git commit    {:>10}", ms(g));
+    println!("one-field save ({rounds} runs)        median wall    mean CPU");
     println!(
-        "  ratio                      {:>9.1}×  (git / kehoach; target ≥ 3×)",
-        g.as_secs_f64() / k.as_secs_f64()
+        "  kehoach set                {:>10}  {:>10}",
+        ms(k),
+        cpu_ms(kc)
+    );
+    println!(
+        "  git add F && git commit    {:>10}  {:>10}",
+        ms(g),
+        cpu_ms(gc)
+    );
+    let ratio = |a: f64, b: f64| format!("{:.1}×", a / b);
+    println!(
+        "  ratio (git / kehoach)      {:>10}  {:>10}   (target ≥ 3×)",
+        ratio(g.as_secs_f64(), k.as_secs_f64()),
+        match (gc, kc) {
+            (Some(g), Some(k)) if k > 0.0 => ratio(g, k),
+            _ => "?".into(),
+        }
     );
 
-    let log: Vec<Duration> = (0..5)
-        .map(|_| kehoach(&repo, &["log", "kh-0000/a03"]))
-        .collect();
-    let blame: Vec<Duration> = (0..5)
-        .map(|_| kehoach(&repo, &["blame", "kh-0000/a03"]))
-        .collect();
-    let log_json: Vec<Duration> = (0..5)
-        .map(|_| kehoach(&repo, &["log", "kh-0000/a03", "--json"]))
-        .collect();
     println!();
-    println!("record with {VERSIONS} versions (median of 5, whole process):");
-    println!(
-        "  kehoach log ID             {:>10}  (target ≤ 200 ms)",
-        ms(median(log))
-    );
-    println!("  kehoach log ID --json      {:>10}", ms(median(log_json)));
-    println!(
-        "  kehoach blame ID           {:>10}  (target ≤ 200 ms)",
-        ms(median(blame))
-    );
+    println!("record with {VERSIONS} versions (5 runs)  median wall    mean CPU");
+    for (name, args) in [
+        ("kehoach log ID", &["log", "kh-00001/a01"][..]),
+        (
+            "kehoach log ID --json",
+            &["log", "kh-00001/a01", "--json"][..],
+        ),
+        ("kehoach blame ID", &["blame", "kh-00001/a01"][..]),
+    ] {
+        let (w, c) = measure(5, |_| kehoach(&repo, args));
+        let target = if name.ends_with("--json") {
+            ""
+        } else {
+            "  (target ≤ 200 ms)"
+        };
+        println!("  {name:<26} {:>10}  {:>10}{target}", ms(w), cpu_ms(c));
+    }
     let t = Instant::now();
     let out = Command::new("git")
         .current_dir(&repo)
@@ -266,7 +222,7 @@ fn main() {
             "log",
             "--format=%h",
             "--",
-            "plans/kh-0000/assignments/a03.toml",
+            "plans/kh-00001/assignments/a01.toml",
         ])
         .output()
         .unwrap();

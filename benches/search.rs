@@ -6,7 +6,8 @@
 //! - in-process query latency p50/p99 over 1,000 queries;
 //! - full index build; catch-up after one commit; opening an up-to-date index.
 //!
-//! Repositories are generated once and cached under target/bench-data/search-<N>/.
+//! Repositories are made by the shared generator once and cached under
+//! target/bench-data/search/<N>/ (this benchmark commits into them and puts them back).
 //! `KEHOACH_BENCH_SIZES=10000` picks the sizes.
 
 use std::path::{Path, PathBuf};
@@ -15,81 +16,6 @@ use std::time::{Duration, Instant};
 
 use kehoach::search::{Freshness, Query, SearchIndex, Update};
 use kehoach::store::Store;
-
-const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/plan-data");
-
-/// A small deterministic random generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-}
-
-/// Sentences of the sample plan, to make text that reads like the real thing.
-fn sentences() -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![PathBuf::from(SAMPLE)];
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            for e in std::fs::read_dir(&p).unwrap() {
-                stack.push(e.unwrap().path());
-            }
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&p).unwrap();
-            let v: toml::Value = toml::from_str(&text).unwrap();
-            collect_strings(&v, &mut out);
-        }
-    }
-    let mut s: Vec<String> = out
-        .iter()
-        .flat_map(|t| t.split(['.', ';', '\n']))
-        .map(|s| s.trim().replace(['"', '\\'], ""))
-        .filter(|s| s.split(' ').count() >= 5)
-        .collect();
-    s.sort();
-    s.dedup();
-    s
-}
-
-fn collect_strings(v: &toml::Value, out: &mut Vec<String>) {
-    match v {
-        toml::Value::String(s) => out.push(s.clone()),
-        toml::Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
-        toml::Value::Table(t) => t.values().for_each(|x| collect_strings(x, out)),
-        _ => {}
-    }
-}
-
-fn paragraph(rng: &mut Rng, s: &[String], n: usize) -> String {
-    (0..n)
-        .map(|_| rng.pick(s).clone())
-        .collect::<Vec<_>>()
-        .join(". ")
-        + "."
-}
-
-fn title(rng: &mut Rng, s: &[String]) -> String {
-    let words: Vec<&str> = rng.pick(s).split(' ').collect();
-    let n = 5 + rng.below(6);
-    let start = rng.below(words.len().saturating_sub(n).max(1));
-    let t = words[start..(start + n).min(words.len())].join(" ");
-    let mut c = t.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => t,
-    }
-}
 
 fn git(dir: &Path, args: &[&str]) {
     let st = Command::new("git")
@@ -105,124 +31,18 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(st.success(), "git {args:?}");
 }
 
-const STATUSES: [&str; 4] = ["not_started", "in_progress", "done", "cancelled"];
-const DUES: [&str; 6] = [
-    "2025-12-31",
-    "continuous",
-    "yearly:07-20",
-    "half-yearly:01-15",
-    "quarterly:03-20",
-    "monthly:25",
-];
-
-/// Writes a repository of about `n` records into `dir` and commits it.
-fn generate(dir: &Path, n: usize, seed: u64) {
-    let s = sentences();
-    let mut rng = Rng(seed | 1);
-    let tmp = dir.with_extension("tmp");
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(tmp.join("agencies")).unwrap();
-    std::fs::copy(
-        Path::new(SAMPLE).join("kehoach.toml"),
-        tmp.join("kehoach.toml"),
-    )
-    .unwrap();
-    let agencies: Vec<String> = (0..200).map(|i| format!("co-quan-{i:03}")).collect();
-    for (i, a) in agencies.iter().enumerate() {
-        let name = format!("{} số {i}", title(&mut rng, &s));
-        std::fs::write(
-            tmp.join(format!("agencies/{a}.toml")),
-            format!("id = \"{a}\"\nname = \"{name}\"\nkind = \"department\"\n"),
-        )
-        .unwrap();
-    }
-    let plan_text =
-        std::fs::read_to_string(Path::new(SAMPLE).join("plans/kh-27-qd-ttg-binh-thuan/plan.toml"))
-            .unwrap();
-    let per_plan = 1000;
-    let plans = n.saturating_sub(agencies.len()).div_ceil(per_plan).max(1);
-    let periods: Vec<String> = (2020..=2025)
-        .flat_map(|y| [format!("{y}-h1"), format!("{y}-h2")])
-        .collect();
-    let mut written = agencies.len();
-    for p in 0..plans {
-        let pid = format!("kh-{p:04}");
-        let pdir = tmp.join("plans").join(&pid);
-        std::fs::create_dir_all(pdir.join("assignments")).unwrap();
-        std::fs::write(
-            pdir.join("plan.toml"),
-            plan_text.replace("kh-27-qd-ttg-binh-thuan", &pid),
-        )
-        .unwrap();
-        written += 1;
-        let budget = per_plan.min(n.saturating_sub(written));
-        let n_assign = budget * 2 / 5;
-        for a in 0..n_assign {
-            let sentences_n = 2 + rng.below(3);
-            let lead = rng.pick(&agencies).clone();
-            let co = rng.pick(&agencies).clone();
-            let text = format!(
-                "id = \"a{a:04}\"\nplan = \"{pid}\"\ntasks = [\"t1\"]\nlead = \"{lead}\"\ncoordinating = [\"{co}\"]\ntitle = \"{}\"\ndescription = \"\"\"\n{}\"\"\"\noutput = \"{}\"\ndue = \"{}\"\nstatus = \"{}\"\n",
-                title(&mut rng, &s),
-                paragraph(&mut rng, &s, sentences_n),
-                title(&mut rng, &s),
-                rng.pick(&DUES),
-                rng.pick(&STATUSES),
-            );
-            std::fs::write(pdir.join(format!("assignments/a{a:04}.toml")), text).unwrap();
-        }
-        written += n_assign;
-        let n_reports = budget - n_assign;
-        let mut k = 0;
-        'outer: for period in &periods {
-            std::fs::create_dir_all(pdir.join("reports").join(period)).unwrap();
-            for agency in &agencies {
-                if k >= n_reports {
-                    break 'outer;
-                }
-                let mut text = format!(
-                    "plan = \"{pid}\"\nagency = \"{agency}\"\nperiod = \"{period}\"\nstatus = \"submitted\"\nsummary = \"\"\"\n{}\"\"\"\n",
-                    paragraph(&mut rng, &s, 2)
-                );
-                for _ in 0..2 {
-                    let entry = rng.below(n_assign.max(1));
-                    text.push_str(&format!(
-                        "\n[[entries]]\nassignment = \"a{:04}\"\nstatus = \"in_progress\"\nresults = \"\"\"\n{}\"\"\"\n",
-                        entry,
-                        paragraph(&mut rng, &s, 2)
-                    ));
-                }
-                std::fs::write(pdir.join(format!("reports/{period}/{agency}.toml")), text).unwrap();
-                k += 1;
-            }
-        }
-        written += k;
-        if written >= n {
-            break;
-        }
-    }
-    git(&tmp, &["init", "-q", "-b", "main"]);
-    git(&tmp, &["config", "gc.auto", "0"]);
-    git(&tmp, &["add", "-A"]);
-    git(&tmp, &["commit", "-q", "-m", "Generated records"]);
-    git(&tmp, &["repack", "-adq"]);
-    std::fs::rename(&tmp, dir).unwrap();
-}
-
 fn repo(n: usize) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/bench-data")
-        .join(format!("search-{n}"));
-    if !dir.join(".git").exists() {
+        .join("search")
+        .join(n.to_string());
+    if !dir.join(".git").join("kehoach-generated").exists() {
         eprintln!(
             "generating a repository of {n} records in {} …",
             dir.display()
         );
-        let t = Instant::now();
-        generate(&dir, n, 42);
-        eprintln!("  done in {:.1} s", t.elapsed().as_secs_f64());
     }
-    dir
+    kehoach::store::generate::cached(dir.parent().expect("a folder"), n).expect("generate")
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -278,14 +98,14 @@ const QUERIES: [&str; 20] = [
     "kế hoạch -huyện",
     "status:in_progress trẻ em",
     "kind:report period:2025 trẻ em",
-    "agency:co-quan-007",
-    "agency:co-quan-010 status:in_progress",
+    "agency:so-y-te-10",
+    "agency:so-tai-chinh-1 status:in_progress",
     "due:<2025-12-31 ngân sách",
     "truyền thông giáo dục",
     "day manh",
     "thẩm phán",
     "gia đình",
-    "kind:assignment lead:co-quan-100",
+    "kind:assignment lead:so-y-te-100",
     "quyền trẻ em liên hợp quốc",
     "bà mẹ",
     "phòng chống bạo lực",

@@ -2,142 +2,14 @@
 //! generated repository of N records (default 100 000; `KEHOACH_BENCH_RECORDS` to change),
 //! against the baseline of reading and checking every record (`Store::load`).
 //!
-//! Two repositories are generated once and reused: target/bench-data/track-gen-N/ by the shared
-//! generator (`kehoach::store::generate`, one commit), and target/bench-data/track-N/ by this
-//! file (100 plans, 500 agencies, assignments and half-yearly reports with Vietnamese text,
-//! committed plan by plan, so that the first-parent walk has history).
+//! The repository is made once by the shared generator (`kehoach::store::generate`: one commit
+//! per plan, so that the first-parent walk has history) and reused from target/bench-data/.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kehoach::store::Store;
-
-const PERIODS: [&str; 4] = ["2024-h1", "2024-h2", "2025-h1", "2025-h2"];
-const SUBMITTED: [&str; 4] = ["2024-07-10", "2025-01-20", "2025-07-12", "2026-01-14"];
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.vn")
-        .env("GIT_COMMITTER_NAME", "Bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.vn")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-const TEXT: &str = "Tiếp tục rà soát, hoàn thiện cơ chế phối hợp liên ngành trong công tác bảo vệ, chăm sóc trẻ em; tổ chức tập huấn nâng cao năng lực cho đội ngũ làm công tác trẻ em ở cơ sở";
-
-/// Generates a repository of about `records` records in `dir`.
-fn generate(dir: &Path, records: usize) {
-    let plans = 100usize;
-    let agencies = 500usize;
-    let per_plan = (records.saturating_sub(agencies + 1) / plans).max(10);
-    // Of each plan's records: 40% assignments, the rest reports over four periods.
-    let n_asg = per_plan * 2 / 5;
-    let reporters = (per_plan - n_asg - 1) / PERIODS.len();
-    std::fs::create_dir_all(dir).unwrap();
-    git(dir, &["init", "-q", "-b", "main"]);
-    write(
-        dir,
-        "kehoach.toml",
-        "format_version = 1\n[review]\nprotected_branch = \"main\"\n",
-    );
-    for i in 0..agencies {
-        let until = if i % 10 == 9 {
-            "valid_until = \"2025-06-30\"\n"
-        } else {
-            ""
-        };
-        write(
-            dir,
-            &format!("agencies/ag-{i:04}.toml"),
-            &format!(
-                "id = \"ag-{i:04}\"\nname = \"Ủy ban nhân dân xã số {i}\"\nkind = \"peoples_committee\"\n{until}"
-            ),
-        );
-    }
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", "create agencies"]);
-    let dues = [
-        "continuous",
-        "yearly:12-10",
-        "half-yearly:01-15",
-        "quarterly:03-20",
-        "monthly:25",
-        "2025-09-30",
-    ];
-    let statuses = [
-        "not_started",
-        "in_progress",
-        "in_progress",
-        "done",
-        "cancelled",
-    ];
-    for p in 0..plans {
-        let pid = format!("kh-{p:03}");
-        write(
-            dir,
-            &format!("plans/{pid}/plan.toml"),
-            &format!(
-                "id = \"{pid}\"\nnumber = \"{p}\"\nsymbol = \"KH-UBND\"\nissuer = \"ag-0000\"\nplace = \"Bình Thuận\"\ndate = \"2024-01-15\"\ntitle = \"Kế hoạch số {p} về {TEXT}\"\nstatus = \"issued\"\npurposes = [\"{TEXT}\"]\n\n[[tasks]]\nid = \"t1\"\nnumber = \"1\"\ntext = \"{TEXT}\"\n\n[signer]\ntitle = \"CHỦ TỊCH\"\nname = \"Nguyễn Văn A\"\n\n[reporting]\nperiod = \"half_year\"\ndue_days = 15\nto = \"ag-0000\"\nfirst_period = \"2024-h1\"\n"
-            ),
-        );
-        let lead_of = |a: usize| (p * 37 + a % reporters.max(1) * 7) % agencies;
-        for a in 0..n_asg {
-            let lead = lead_of(a);
-            write(
-                dir,
-                &format!("plans/{pid}/assignments/a{a:04}.toml"),
-                &format!(
-                    "id = \"a{a:04}\"\nplan = \"{pid}\"\ntasks = [\"t1\"]\nlead = \"ag-{lead:04}\"\ncoordinating = [\"ag-{:04}\"]\ntitle = \"Nhiệm vụ {a}\"\ndescription = \"{TEXT}\"\noutput = \"Báo cáo kết quả\"\ndue = \"{}\"\nstatus = \"{}\"\n",
-                    (lead + 1) % agencies,
-                    dues[(a + p) % dues.len()],
-                    statuses[(a * 7 + p) % statuses.len()]
-                ),
-            );
-        }
-        for (k, period) in PERIODS.iter().enumerate() {
-            for r in 0..reporters {
-                let agency = lead_of(r);
-                if agency % 10 == 9 && k >= 3 {
-                    continue;
-                }
-                let mut t = format!(
-                    "plan = \"{pid}\"\nagency = \"ag-{agency:04}\"\nperiod = \"{period}\"\nsubmitted_on = \"{}\"\nstatus = \"accepted\"\nsummary = \"{TEXT}\"\n",
-                    SUBMITTED[k]
-                );
-                for e in (r..n_asg).step_by(reporters.max(1)).take(3) {
-                    t.push_str(&format!(
-                        "\n[[entries]]\nassignment = \"a{e:04}\"\nstatus = \"{}\"\npercent = 50\nresults = \"{TEXT}\"\ndifficulties = \"{TEXT}\"\n",
-                        if (e + k) % 3 == 0 { "done" } else { "in_progress" }
-                    ));
-                }
-                write(
-                    dir,
-                    &format!("plans/{pid}/reports/{period}/ag-{agency:04}.toml"),
-                    &t,
-                );
-            }
-        }
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-q", "-m", &format!("create plan {pid}")]);
-    }
-}
 
 fn time<T>(label: &str, runs: usize, mut f: impl FnMut() -> T) -> Duration {
     let _ = f();
@@ -213,10 +85,10 @@ fn bench(label: &str, dir: &Path, n: usize) {
         ratio(due),
         arrivals.as_secs_f64() * 1e3
     );
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/kehoach");
-    if bin.exists() {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_kehoach"));
+    {
         for args in [
-            vec!["rates", plan.as_str(), "--today", "2025-12-31"],
+            vec!["status", plan.as_str(), "--today", "2025-12-31"],
             vec!["due", "--overdue", "--today", "2025-12-31", "--json"],
         ] {
             time(&format!("binary: kehoach {}", args[0]), 3, || {
@@ -232,8 +104,6 @@ fn bench(label: &str, dir: &Path, n: usize) {
                 );
             });
         }
-    } else {
-        println!("(build target/release/kehoach to time the binary end to end)");
     }
 }
 
@@ -242,29 +112,15 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
-    // The shared generator: one commit.
-    let gen_dir = data.join(format!("track-gen-{n}"));
-    if !gen_dir.join(".git").exists() {
-        let _ = std::fs::remove_dir_all(&gen_dir);
-        let g = kehoach::store::generate::generate(&gen_dir, n, 7).unwrap();
-        println!("generated {} records in {:.1} s", g.records, g.seconds);
-    }
-    // This benchmark's own generator: 100 plans committed one by one, so that the first-parent
-    // walk has a history to go through.
-    let dir = data.join(format!("track-{n}"));
-    if !dir.join(".git").exists() || !dir.join("plans/kh-099").exists() {
-        let _ = std::fs::remove_dir_all(&dir);
-        let t = Instant::now();
-        generate(&dir, n);
-        println!(
-            "generated {n} records in {:.1} s",
-            t.elapsed().as_secs_f64()
-        );
-    }
+    let cache = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    let t = Instant::now();
+    let dir = kehoach::store::generate::cached(&cache, n).expect("generate");
+    println!(
+        "repository of {n} records ready in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     if std::env::args().any(|a| a == "--generate-only") {
         return;
     }
-    bench("shared generator", &gen_dir, n);
-    bench("track generator", &dir, n);
+    bench("generated", &dir, n);
 }

@@ -30,13 +30,14 @@ fn main() {
     let dir = dir.unwrap_or_else(|| usage());
     match kehoach::store::generate::generate(&dir, records, seed) {
         Ok(g) => println!(
-            "{}: {} records ({} agencies, {} plans, {} assignments, {} reports) in {:.1} s",
+            "{}: {} records ({} agencies, {} plans, {} assignments, {} reports) in {} commits, {:.1} s",
             dir.display(),
             g.records,
             g.agencies,
             g.plans,
             g.assignments,
             g.reports,
+            g.commits,
             g.seconds
         ),
         Err(e) => {

@@ -6,6 +6,18 @@ use super::output::{CliError, print_json};
 use crate::model::text::sanitize_line;
 use crate::store::history::{RecordDiff, Status};
 
+/// Collects a line of output (printed at the end, quietly stopping if the reader went away,
+/// as with `kehoach log | head`).
+macro_rules! out {
+    ($o:ident) => {
+        $o.push('\n')
+    };
+    ($o:ident, $($t:tt)*) => {{
+        $o.push_str(&format!($($t)*));
+        $o.push('\n');
+    }};
+}
+
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  kehoach log a03          every version of assignment a03, newest first\n  kehoach log              the last commits, with the records and fields each changed\n  kehoach log -n 5 --json"
@@ -43,6 +55,7 @@ pub fn record_lines(r: &RecordDiff) -> Vec<String> {
 
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let store = super::open(cwd)?;
+    let mut out = String::new();
     match &args.id {
         Some(id) => {
             let rr = store.find_anywhere(id)?;
@@ -65,7 +78,8 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
                     "versions": versions,
                 }));
             }
-            println!(
+            out!(
+                out,
                 "{} {}  ({}): {} version{}",
                 rr.kind.as_str(),
                 rr.id,
@@ -74,24 +88,29 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
                 if versions.len() == 1 { "" } else { "s" }
             );
             for v in &versions {
-                println!();
-                println!(
+                out!(out);
+                out!(
+                    out,
                     "{}  {}  {}",
                     v.commit.short_id(),
                     v.commit.short_date(),
                     sanitize_line(&v.commit.author)
                 );
-                println!("    {}", sanitize_line(&v.commit.summary));
+                out!(out, "    {}", sanitize_line(&v.commit.summary));
                 match v.status {
-                    Status::Created => println!("    created"),
-                    Status::Deleted => println!("    deleted"),
+                    Status::Created => out!(out, "    created"),
+                    Status::Deleted => out!(out, "    deleted"),
                     Status::Renamed => {
-                        println!("    renamed from {}", v.old_path.as_deref().unwrap_or("?"))
+                        out!(
+                            out,
+                            "    renamed from {}",
+                            v.old_path.as_deref().unwrap_or("?")
+                        )
                     }
                     Status::Changed => {}
                 }
                 for c in &v.changes {
-                    println!("    {c}");
+                    out!(out, "    {c}");
                 }
             }
         }
@@ -102,22 +121,24 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             }
             for (i, e) in entries.iter().enumerate() {
                 if i > 0 {
-                    println!();
+                    out!(out);
                 }
-                println!(
+                out!(
+                    out,
                     "{}  {}  {}",
                     e.commit.short_id(),
                     e.commit.short_date(),
                     sanitize_line(&e.commit.author)
                 );
-                println!("    {}", sanitize_line(&e.commit.summary));
+                out!(out, "    {}", sanitize_line(&e.commit.summary));
                 const MAX: usize = 12;
                 let lines: Vec<String> = e.records.iter().flat_map(record_lines).collect();
                 for l in lines.iter().take(MAX) {
-                    println!("    {l}");
+                    out!(out, "    {l}");
                 }
                 if lines.len() > MAX {
-                    println!(
+                    out!(
+                        out,
                         "    … and {} more (kehoach diff {}~1..{})",
                         lines.len() - MAX,
                         e.commit.short_id(),
@@ -127,5 +148,5 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             }
         }
     }
-    Ok(())
+    super::output::emit(&out)
 }

@@ -100,3 +100,14 @@ pub fn fit(s: &str, width: usize) -> String {
     }
     out
 }
+
+/// Writes collected output to stdout; a reader that went away (`kehoach log | head`) is not an
+/// error.
+pub fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::ErrorKind;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}

@@ -3,6 +3,7 @@
 pub mod due;
 pub mod fields;
 pub mod id;
+pub mod merge;
 pub mod period;
 pub mod records;
 pub mod rules;

@@ -32,7 +32,7 @@
 
 pub mod audit;
 pub mod hook;
-pub mod merge;
+pub use crate::model::merge;
 pub mod policy;
 pub mod request;
 

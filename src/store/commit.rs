@@ -227,6 +227,8 @@ impl Store {
         // Other kehoach writers wait here; git's own locks are looked at once it is our turn.
         let lock = self.lock_writers()?;
         self.check_git_locks(&refname)?;
+        // A save killed between moving the branch and updating the index left a note.
+        self.repair_index();
 
         // What was there before, to put back if the commit cannot be made.
         let mut before: Vec<(std::path::PathBuf, Option<Vec<u8>>)> = Vec::new();
@@ -261,11 +263,16 @@ impl Store {
             self.forget_seen(&c.path);
         }
         // 5. Index entries of the written paths.
-        let warning = self.sync_index(&updates).err().map(|e| {
+        let synced = self.sync_index(&updates);
+        if synced.is_ok() {
+            let _ = std::fs::remove_file(self.pending_path());
+        }
+        let warning = synced.err().map(|e| {
             format!("the commit is saved, but the git index was not updated ({e}); `git status` may show the files as changed until `git reset` is run")
         });
         crash_point("index");
         drop(lock);
+        self.maybe_gc();
         Ok(CommitInfo {
             commit: oid.to_string(),
             branch: refname.trim_start_matches("refs/heads/").to_string(),
@@ -305,6 +312,10 @@ impl Store {
             };
             updates.push((self.repo_path(&c.path), oid));
         }
+        // The paths whose index entries must follow the branch, in case we die before they do.
+        let note: String = updates.iter().map(|(p, _)| format!("{p}\n")).collect();
+        std::fs::write(self.pending_path(), note)
+            .map_err(|e| StoreError::io(self.pending_path(), e))?;
         // 3–4. Tree, commit and a compare-and-swap move of the branch; rebuilt on top of
         // whatever moved the branch meanwhile.
         let mut locked_tries = 0;
@@ -400,7 +411,104 @@ impl Store {
         }
     }
 
+    /// libgit2 never packs: every save adds loose objects. When there are as many as git's own
+    /// `gc.auto` heuristic allows (about 6700, counted in one of the 256 object folders, as git
+    /// does), `git gc --auto` is started in the background, as git does after its commands.
+    fn maybe_gc(&self) {
+        let limit = self
+            .repo()
+            .config()
+            .and_then(|c| c.get_i64("gc.auto"))
+            .unwrap_or(6700);
+        if limit <= 0 {
+            return;
+        }
+        let dir = self.repo().path().join("objects/17");
+        let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0) as i64;
+        if n <= (limit + 255) / 256 {
+            return;
+        }
+        if let Some(workdir) = self.repo().workdir() {
+            let _ = std::process::Command::new("git")
+                .arg("-C")
+                .arg(workdir)
+                .args(["gc", "--auto", "--quiet"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .map(|mut child| std::thread::spawn(move || child.wait()));
+        }
+    }
+
+    fn pending_path(&self) -> std::path::PathBuf {
+        self.repo().path().join("kehoach-index-pending")
+    }
+
+    /// Brings the index entries named in the pending note in step with the branch, where the
+    /// work tree file is what the branch holds (a file changed since is left alone). Best effort:
+    /// the note stays when this fails.
+    fn repair_index(&self) {
+        let Ok(note) = std::fs::read_to_string(self.pending_path()) else {
+            return;
+        };
+        let repo = self.repo();
+        let (Some(workdir), Ok(head)) = (repo.workdir(), repo.head()) else {
+            return;
+        };
+        let Ok(tree) = head.peel_to_tree() else {
+            return;
+        };
+        let mut fix: Vec<(String, Option<Oid>)> = Vec::new();
+        for path in note.lines().filter(|l| !l.is_empty()) {
+            let committed = super::history::blob_id(&tree, path);
+            let on_disk = std::fs::read(workdir.join(path))
+                .ok()
+                .and_then(|b| Oid::hash_object(git2::ObjectType::Blob, &b).ok());
+            match (committed, on_disk) {
+                (Some(c), Some(d)) if c == d => fix.push((path.to_string(), Some(c))),
+                (None, None) => fix.push((path.to_string(), None)),
+                _ => {}
+            }
+        }
+        if self.sync_index(&fix).is_ok() {
+            let _ = std::fs::remove_file(self.pending_path());
+        }
+    }
+
     fn sync_index(&self, updates: &[(String, Option<Oid>)]) -> Result<()> {
+        let repo = self.repo();
+        if let Some(workdir) = repo.workdir() {
+            let mut fast = Vec::with_capacity(updates.len());
+            for (path, oid) in updates {
+                let entry = match oid {
+                    Some(oid) => {
+                        let bytes: [u8; 20] = match oid.as_bytes().try_into() {
+                            Ok(b) => b,
+                            Err(_) => {
+                                fast.clear();
+                                break;
+                            }
+                        };
+                        let p = workdir.join(path);
+                        let meta = std::fs::metadata(&p).map_err(|e| StoreError::io(p, e))?;
+                        Some((bytes, meta))
+                    }
+                    None => None,
+                };
+                fast.push(index_file::Update { path, entry });
+            }
+            if fast.len() == updates.len() {
+                match index_file::patch(&repo.path().join("index"), &fast) {
+                    Some(Ok(index_file::Outcome::Done)) => return Ok(()),
+                    Some(Ok(index_file::Outcome::Locked)) => {
+                        return Err(StoreError::Locked(repo.path().join("index.lock")));
+                    }
+                    Some(Err(e)) => return Err(StoreError::io(repo.path().join("index"), e)),
+                    None => {}
+                }
+            }
+        }
         let mut index = self.repo().index()?;
         index.read(false)?;
         for (path, oid) in updates {
@@ -658,5 +766,322 @@ fn expand_home(p: &str) -> String {
     match (p.strip_prefix("~/"), std::env::var("HOME")) {
         (Some(rest), Ok(home)) => format!("{home}/{rest}"),
         _ => p.to_string(),
+    }
+}
+
+/// A fast path for keeping the git index in step on large repositories: the entries of the
+/// written paths are patched in the index file directly (format versions 2 and 3), instead of
+/// libgit2 reading, hashing into maps and rewriting 100k entries. Ancestor folders are
+/// invalidated in the cache-tree extension; optional extensions that other entries depend on are
+/// dropped (git rebuilds them). Anything unexpected returns `None` and the caller falls back to
+/// libgit2. The index is replaced through `index.lock` and a rename, as git does.
+mod index_file {
+    use std::io::Write;
+    use std::path::Path;
+
+    /// What to put at a path: a blob id and the file's stat data, or nothing (removed).
+    pub struct Update<'a> {
+        pub path: &'a str,
+        pub entry: Option<([u8; 20], std::fs::Metadata)>,
+    }
+
+    pub enum Outcome {
+        Done,
+        /// `index.lock` exists: someone else is writing the index.
+        Locked,
+    }
+
+    fn be32(b: &[u8], at: usize) -> Option<u32> {
+        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    }
+
+    /// Patches the index at `index_path`; None when the fast path does not apply.
+    pub fn patch(index_path: &Path, updates: &[Update<'_>]) -> Option<std::io::Result<Outcome>> {
+        let data = std::fs::read(index_path).ok()?;
+        if data.len() < 12 + 20 || &data[..4] != b"DIRC" {
+            return None;
+        }
+        let version = be32(&data, 4)?;
+        if version != 2 && version != 3 {
+            return None;
+        }
+        let count = be32(&data, 8)? as usize;
+        // Entries: (start, end, path).
+        let mut entries: Vec<(usize, usize)> = Vec::with_capacity(count);
+        let mut pos = 12;
+        for _ in 0..count {
+            let flags = u16::from_be_bytes(data.get(pos + 60..pos + 62)?.try_into().ok()?);
+            let extended = flags & 0x4000 != 0;
+            if extended && version < 3 {
+                return None;
+            }
+            let name_start = pos + 62 + if extended { 2 } else { 0 };
+            let nul = data.get(name_start..)?.iter().position(|b| *b == 0)?;
+            let name_end = name_start + nul;
+            // Entries are padded with 1–8 NULs to a multiple of 8 bytes.
+            let len = name_end - pos;
+            let end = pos + (len + 8) / 8 * 8;
+            if end > data.len() - 20 {
+                return None;
+            }
+            entries.push((pos, end));
+            pos = end;
+        }
+        let ext_start = pos;
+        let body_end = data.len() - 20;
+        // Extensions.
+        let mut exts: Vec<(&[u8], &[u8])> = Vec::new();
+        let mut p = ext_start;
+        while p < body_end {
+            let sig = data.get(p..p + 4)?;
+            let size = be32(&data, p + 4)? as usize;
+            let body = data.get(p + 8..p + 8 + size)?;
+            if !sig[0].is_ascii_uppercase() {
+                // A required extension (split index, sparse …): leave it to libgit2.
+                return None;
+            }
+            exts.push((sig, body));
+            p += 8 + size;
+        }
+        if p != body_end {
+            return None;
+        }
+        let name_of = |&(s, _): &(usize, usize)| -> &[u8] {
+            let flags = u16::from_be_bytes([data[s + 60], data[s + 61]]);
+            let ns = s + 62 + if flags & 0x4000 != 0 { 2 } else { 0 };
+            let nul = data[ns..].iter().position(|b| *b == 0).unwrap_or(0);
+            &data[ns..ns + nul]
+        };
+        let stage_of =
+            |&(s, _): &(usize, usize)| (u16::from_be_bytes([data[s + 60], data[s + 61]]) >> 12) & 3;
+
+        // New entries per path; a path with conflict stages is left to libgit2.
+        let mut replace: Vec<(usize, Option<Vec<u8>>)> = Vec::new(); // (entry index, new bytes)
+        let mut insert: Vec<(usize, Vec<u8>)> = Vec::new(); // (insert before entry index, bytes)
+        for u in updates {
+            let key = u.path.as_bytes();
+            let at = entries.partition_point(|e| name_of(e) < key);
+            let existing = entries.get(at).filter(|e| name_of(e) == key);
+            // Conflict stages, and entries with extended flags (skip-worktree, intent-to-add),
+            // are libgit2's to handle.
+            if let Some(e) = existing
+                && (stage_of(e) != 0
+                    || data[e.0 + 60] & 0x40 != 0
+                    || entries.get(at + 1).is_some_and(|n| name_of(n) == key))
+            {
+                return None;
+            }
+            let bytes = match &u.entry {
+                Some((oid, meta)) => {
+                    let mode = existing
+                        .map(|&(s, _)| be32(&data, s + 24).unwrap_or(0o100644))
+                        .filter(|m| *m == 0o100644 || *m == 0o100755)
+                        .unwrap_or(0o100644);
+                    Some(entry_bytes(key, oid, meta, mode)?)
+                }
+                None => None,
+            };
+            match (existing.is_some(), bytes) {
+                (true, b) => replace.push((at, b)),
+                (false, Some(b)) => insert.push((at, b)),
+                (false, None) => {}
+            }
+        }
+        if replace.is_empty() && insert.is_empty() {
+            return Some(Ok(Outcome::Done));
+        }
+        let mut out = Vec::with_capacity(data.len() + 256);
+        out.extend_from_slice(b"DIRC");
+        out.extend_from_slice(&version.to_be_bytes());
+        let removed = replace.iter().filter(|(_, b)| b.is_none()).count();
+        let new_count = count + insert.len() - removed;
+        out.extend_from_slice(&(new_count as u32).to_be_bytes());
+        insert.sort_by_key(|(i, _)| *i);
+        let mut ins = insert.iter().peekable();
+        for (i, e) in entries.iter().enumerate() {
+            while let Some((_, b)) = ins.next_if(|(at, _)| *at == i) {
+                out.extend_from_slice(b);
+            }
+            match replace.iter().find(|(at, _)| *at == i) {
+                Some((_, Some(b))) => out.extend_from_slice(b),
+                Some((_, None)) => {}
+                None => out.extend_from_slice(&data[e.0..e.1]),
+            }
+        }
+        for (_, b) in ins {
+            out.extend_from_slice(b);
+        }
+        for (sig, body) in exts {
+            match sig {
+                b"TREE" => {
+                    let tree = invalidate_tree(body, updates)?;
+                    out.extend_from_slice(b"TREE");
+                    out.extend_from_slice(&(tree.len() as u32).to_be_bytes());
+                    out.extend_from_slice(&tree);
+                }
+                b"REUC" => {
+                    out.extend_from_slice(sig);
+                    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+                    out.extend_from_slice(body);
+                }
+                // Untracked cache, fsmonitor, end-of-entries and entry offsets describe the
+                // old file: dropped, git rebuilds them when it wants them.
+                _ => {}
+            }
+        }
+        let skip_hash = data[body_end..].iter().all(|b| *b == 0);
+        let trailer = if skip_hash {
+            [0u8; 20]
+        } else {
+            {
+                use sha1::Digest;
+                sha1::Sha1::digest(&out).into()
+            }
+        };
+        out.extend_from_slice(&trailer);
+        let lock = index_path.with_extension("lock");
+        let mut f = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Some(Ok(Outcome::Locked));
+            }
+            Err(e) => return Some(Err(e)),
+        };
+        // Like git (core.fsync's default leaves the index out), no fsync: the index is derived
+        // from the commits and can always be rebuilt with `git reset`.
+        let written = f
+            .write_all(&out)
+            .and_then(|_| std::fs::rename(&lock, index_path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&lock);
+            return Some(Err(e));
+        }
+        Some(Ok(Outcome::Done))
+    }
+
+    #[cfg(unix)]
+    fn entry_bytes(
+        path: &[u8],
+        oid: &[u8; 20],
+        meta: &std::fs::Metadata,
+        mode: u32,
+    ) -> Option<Vec<u8>> {
+        use std::os::unix::fs::MetadataExt;
+        if path.len() >= 0xFFF {
+            return None;
+        }
+        let mut b = Vec::with_capacity(62 + path.len() + 8);
+        for v in [
+            meta.ctime() as u32,
+            meta.ctime_nsec() as u32,
+            meta.mtime() as u32,
+            meta.mtime_nsec() as u32,
+            meta.dev() as u32,
+            meta.ino() as u32,
+            mode,
+            meta.uid(),
+            meta.gid(),
+            meta.size() as u32,
+        ] {
+            b.extend_from_slice(&v.to_be_bytes());
+        }
+        b.extend_from_slice(oid);
+        b.extend_from_slice(&(path.len() as u16).to_be_bytes());
+        b.extend_from_slice(path);
+        let len = b.len();
+        b.resize((len + 8) / 8 * 8, 0);
+        Some(b)
+    }
+
+    #[cfg(not(unix))]
+    fn entry_bytes(_: &[u8], _: &[u8; 20], _: &std::fs::Metadata, _: u32) -> Option<Vec<u8>> {
+        None
+    }
+
+    struct Node {
+        name: Vec<u8>,
+        entries: i64,
+        oid: Option<[u8; 20]>,
+        children: Vec<Node>,
+    }
+
+    fn parse_node(b: &[u8], pos: &mut usize) -> Option<Node> {
+        let nul = b.get(*pos..)?.iter().position(|c| *c == 0)?;
+        let name = b[*pos..*pos + nul].to_vec();
+        *pos += nul + 1;
+        let nl = b.get(*pos..)?.iter().position(|c| *c == b'\n')?;
+        let line = std::str::from_utf8(&b[*pos..*pos + nl]).ok()?;
+        *pos += nl + 1;
+        let (e, s) = line.split_once(' ')?;
+        let entries: i64 = e.parse().ok()?;
+        let subtrees: usize = s.parse().ok()?;
+        let oid = if entries >= 0 {
+            let o: [u8; 20] = b.get(*pos..*pos + 20)?.try_into().ok()?;
+            *pos += 20;
+            Some(o)
+        } else {
+            None
+        };
+        let mut children = Vec::with_capacity(subtrees);
+        for _ in 0..subtrees {
+            children.push(parse_node(b, pos)?);
+        }
+        Some(Node {
+            name,
+            entries,
+            oid,
+            children,
+        })
+    }
+
+    fn write_node(n: &Node, out: &mut Vec<u8>) {
+        out.extend_from_slice(&n.name);
+        out.push(0);
+        out.extend_from_slice(format!("{} {}\n", n.entries, n.children.len()).as_bytes());
+        if let (true, Some(o)) = (n.entries >= 0, &n.oid) {
+            out.extend_from_slice(o);
+        }
+        for c in &n.children {
+            write_node(c, out);
+        }
+    }
+
+    /// The cache-tree with every folder on the updated paths marked as changed.
+    fn invalidate_tree(body: &[u8], updates: &[Update<'_>]) -> Option<Vec<u8>> {
+        if body.is_empty() {
+            return Some(vec![]);
+        }
+        let mut pos = 0;
+        let mut root = parse_node(body, &mut pos)?;
+        if pos != body.len() {
+            return None;
+        }
+        for u in updates {
+            let mut node = &mut root;
+            node.entries = -1;
+            node.oid = None;
+            let parts: Vec<&str> = u.path.split('/').collect();
+            for dir in &parts[..parts.len() - 1] {
+                match node
+                    .children
+                    .iter_mut()
+                    .position(|c| c.name == dir.as_bytes())
+                {
+                    Some(i) => {
+                        node = &mut node.children[i];
+                        node.entries = -1;
+                        node.oid = None;
+                    }
+                    None => break,
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(body.len());
+        write_node(&root, &mut out);
+        Some(out)
     }
 }

@@ -1,12 +1,15 @@
 //! A generator of realistic data repositories for benchmarks: plans, assignments, reports and
-//! agencies with Vietnamese text, every record valid, committed in one commit.
+//! agencies with Vietnamese text, every record valid; the agencies in one commit, then one commit
+//! per plan, packed at the end as `git gc` would.
 
 use std::path::Path;
 use std::time::Instant;
 
-use super::commit::write_atomic;
+use std::cell::RefCell;
+
+use super::commit::build_tree;
 use super::error::{Result, StoreError};
-use super::init::{init_repository, support_files, write_files};
+use super::init::{init_repository, support_files};
 use super::layout;
 
 /// Words drawn from the sample plan, to make text that reads like the real thing.
@@ -198,28 +201,57 @@ pub struct Generated {
     pub plans: usize,
     pub assignments: usize,
     pub reports: usize,
+    pub commits: usize,
     pub seconds: f64,
 }
 
 /// Writes a data repository of about `records` records into `dir` (missing or empty) and commits
-/// it. Every record validates.
+/// it, one commit per plan. Every record validates.
 pub fn generate(dir: &Path, records: usize, seed: u64) -> Result<Generated> {
     let start = Instant::now();
     let repo = init_repository(dir)?;
     let mut rng = Rng(seed);
     let root = dir;
-    let write = |rel: &str, kind: layout::Kind, body: &str| -> Result<()> {
-        let text = format!("{}\n\n{body}", layout::schema_line(kind, rel));
+    // Files written since the last commit, as (path, blob).
+    let batch: RefCell<Vec<(String, Option<git2::Oid>)>> = RefCell::new(Vec::new());
+    let put = |rel: &str, text: &str| -> Result<()> {
         let p = root.join(rel);
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
         }
-        std::fs::write(&p, text).map_err(|e| StoreError::io(p, e))
+        std::fs::write(&p, text).map_err(|e| StoreError::io(&p, e))?;
+        batch
+            .borrow_mut()
+            .push((rel.to_string(), Some(repo.blob(text.as_bytes())?)));
+        Ok(())
     };
-    write_files(root, &support_files())?;
-    write_atomic(
-        &root.join(layout::CONFIG_FILE),
-        super::init::default_config("Dữ liệu sinh tự động để đo hiệu năng").as_bytes(),
+    let write = |rel: &str, kind: layout::Kind, body: &str| -> Result<()> {
+        put(
+            rel,
+            &format!("{}\n\n{body}", layout::schema_line(kind, rel)),
+        )
+    };
+    let sig = git2::Signature::new(
+        "Trình sinh dữ liệu",
+        "generator@kehoach.invalid",
+        &git2::Time::new(1_735_689_600, 7 * 60),
+    )?;
+    let mut commits = 0usize;
+    let commit = |message: &str| -> Result<()> {
+        let updates = std::mem::take(&mut *batch.borrow_mut());
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let base = parent.as_ref().map(|c| c.tree()).transpose()?;
+        let tree = repo.find_tree(build_tree(&repo, base.as_ref(), &updates)?)?;
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
+        Ok(())
+    };
+    for c in support_files() {
+        put(&c.path, c.content.as_deref().unwrap_or(""))?;
+    }
+    put(
+        layout::CONFIG_FILE,
+        &super::init::default_config("Dữ liệu sinh tự động để đo hiệu năng"),
     )?;
 
     // Agencies: the province, its departments and district committees (some ended mid-2025).
@@ -263,7 +295,12 @@ pub fn generate(dir: &Path, records: usize, seed: u64) -> Result<Generated> {
         agencies.push((id, ended));
     }
 
-    // Plans of about a hundred records each.
+    commit(&format!(
+        "create repository: settings and {n_agencies} agencies\n\nGenerated for benchmarks (seed {seed}).\n"
+    ))?;
+    commits += 1;
+
+    // Plans of about a hundred records each, one commit each.
     let per_plan = 100usize;
     let n_plans = ((records.saturating_sub(n_agencies)) / per_plan).max(1);
     let periods = [
@@ -412,33 +449,33 @@ pub fn generate(dir: &Path, records: usize, seed: u64) -> Result<Generated> {
             )?;
             n_reports += 1;
         }
+        commit(&format!(
+            "create plan {plan_id}: {n_a} assignments and their reports\n"
+        ))?;
+        commits += 1;
     }
 
-    // One commit of everything, with the index in step.
+    // The index in step with the last commit, and the objects packed as `git gc` would.
     let mut index = repo.index()?;
     index.add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)?;
     index.write()?;
-    let tree = repo.find_tree(index.write_tree()?)?;
-    let sig = git2::Signature::new(
-        "Trình sinh dữ liệu",
-        "generator@kehoach.invalid",
-        &git2::Time::new(1_735_689_600, 7 * 60),
-    )?;
     let total = n_agencies + n_plans + n_assign + n_reports;
-    repo.commit(
-        Some("HEAD"),
-        &sig,
-        &sig,
-        &format!("create repository: {total} generated records\n\nGenerated for benchmarks (seed {seed}).\n"),
-        &tree,
-        &[],
-    )?;
+    let packed = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["repack", "-adq"])
+        .status();
+    if !packed.is_ok_and(|s| s.success()) {
+        return Err(StoreError::Other(
+            "git repack failed in the generated repository".into(),
+        ));
+    }
     Ok(Generated {
         records: total,
         agencies: n_agencies,
         plans: n_plans,
         assignments: n_assign,
         reports: n_reports,
+        commits,
         seconds: start.elapsed().as_secs_f64(),
     })
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 
 use git2::Oid;
 use serde::Serialize;
-use toml_edit::{DocumentMut, Item, TableLike};
 
 use super::commit::{build_tree, create_commit};
 use super::error::{Result, StoreError};
@@ -66,7 +65,9 @@ impl std::fmt::Display for Conflict {
     }
 }
 
-/// A three-way merge of one file: Ok(None) means the file is deleted.
+/// A three-way merge of one file (Ok(None): the file is deleted): records merge field by field
+/// through [`crate::model::merge`], keeping the layout and comments of `ours`; a field changed on
+/// both sides to different values is a conflict.
 pub fn merge_file(
     rel: &str,
     base: Option<String>,
@@ -79,174 +80,25 @@ pub fn merge_file(
     if base == ours {
         return Ok(theirs);
     }
-    let (Some(o), Some(t)) = (&ours, &theirs) else {
-        return Err(vec![Conflict::whole(
-            rel,
-            "deleted on one side and changed on the other",
-        )]);
-    };
     if classify(rel).is_none() {
         return Err(vec![Conflict::whole(rel, "changed on both sides")]);
     }
-    merge_record(rel, base.as_deref().unwrap_or(""), o, t).map(Some)
-}
-
-/// Merges two versions of a record field by field, keeping the layout and comments of `ours`;
-/// a field changed on both sides to different values is a conflict.
-pub fn merge_record(
-    rel: &str,
-    base: &str,
-    ours: &str,
-    theirs: &str,
-) -> std::result::Result<String, Vec<Conflict>> {
-    let parse = |t: &str| t.parse::<DocumentMut>();
-    let (Ok(b), Ok(mut o), Ok(t)) = (parse(base), parse(ours), parse(theirs)) else {
-        return Err(vec![Conflict::whole(
-            rel,
-            "changed on both sides, and one version is not valid TOML",
-        )]);
-    };
-    let mut conflicts = Vec::new();
-    merge_tables(
-        rel,
-        "",
-        Some(b.as_table() as &dyn TableLike),
-        o.as_table_mut(),
-        t.as_table(),
-        &mut conflicts,
-    );
-    if !conflicts.is_empty() {
-        return Err(conflicts);
-    }
-    let text = o.to_string();
-    if toml::from_str::<toml::Table>(&text).is_err() {
-        return Err(vec![Conflict::whole(
-            rel,
-            "the merged record does not parse",
-        )]);
-    }
-    Ok(text)
-}
-
-/// An item as a plain TOML value, for comparison regardless of layout.
-fn canon(item: Option<&Item>) -> Option<toml::Value> {
-    let item = item?;
-    if item.is_none() {
-        return None;
-    }
-    let mut d = DocumentMut::new();
-    d.insert("x", item.clone());
-    toml::from_str::<toml::Table>(&d.to_string())
-        .ok()?
-        .remove("x")
-}
-
-fn text_of(v: &Option<toml::Value>) -> Option<String> {
-    v.as_ref().map(crate::model::fields::value_text)
-}
-
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    }
-}
-
-fn aot_keys(a: &toml_edit::ArrayOfTables) -> Option<Vec<String>> {
-    let keys: Vec<String> = a
-        .iter()
-        .map(|t| {
-            ["id", "assignment", "number", "label", "text"]
-                .iter()
-                .find_map(|k| t.get(k).and_then(|v| v.as_str()).map(String::from))
-        })
-        .collect::<Option<_>>()?;
-    let set: BTreeSet<&String> = keys.iter().collect();
-    (set.len() == keys.len()).then_some(keys)
-}
-
-fn merge_tables(
-    rel: &str,
-    prefix: &str,
-    base: Option<&dyn TableLike>,
-    ours: &mut dyn TableLike,
-    theirs: &dyn TableLike,
-    conflicts: &mut Vec<Conflict>,
-) {
-    let mut keys: Vec<String> = Vec::new();
-    for (k, _) in ours
-        .iter()
-        .chain(theirs.iter())
-        .chain(base.into_iter().flat_map(|b| b.iter()))
+    match crate::model::merge::merge_file(rel, base.as_deref(), ours.as_deref(), theirs.as_deref())
     {
-        if !keys.iter().any(|x| x == k) {
-            keys.push(k.to_string());
-        }
-    }
-    for k in keys {
-        let b = base.and_then(|b| b.get(&k));
-        let t = theirs.get(&k);
-        let (cb, co, ct) = (canon(b), canon(ours.get(&k)), canon(t));
-        if co == ct || cb == ct {
-            continue;
-        }
-        if cb == co {
-            match t {
-                Some(item) => {
-                    ours.insert(&k, item.clone());
-                }
-                None => {
-                    ours.remove(&k);
-                }
-            }
-            continue;
-        }
-        let field = join(prefix, &k);
-        // Both changed: look inside tables and keyed lists of tables.
-        let o = ours.get_mut(&k).expect("co differs from ct, so one exists");
-        let b_is_table = b.is_none_or(|b| b.is_table_like());
-        if let (Some(ot), Some(tt)) = (o.as_table_like_mut(), t.and_then(|t| t.as_table_like()))
-            && b_is_table
-        {
-            merge_tables(
-                rel,
-                &field,
-                b.and_then(|b| b.as_table_like()),
-                ot,
-                tt,
-                conflicts,
-            );
-            continue;
-        }
-        if let (Item::ArrayOfTables(oa), Some(Item::ArrayOfTables(ta))) = (&mut *o, t) {
-            let bk = match b {
-                Some(Item::ArrayOfTables(ba)) => aot_keys(ba).map(|k| (k, Some(ba))),
-                None => Some((vec![], None)),
-                _ => None,
-            };
-            let (ok, tk) = (aot_keys(oa), aot_keys(ta));
-            if let (Some((bk, ba)), Some(ok), Some(tk)) = (bk, ok, tk)
-                && ok == tk
-                && (ba.is_none() || bk == ok)
-            {
-                for (i, key) in ok.iter().enumerate() {
-                    let bt = ba.and_then(|ba| ba.get(i)).map(|t| t as &dyn TableLike);
-                    let tt = ta.get(i).expect("same keys");
-                    let ot = oa.get_mut(i).expect("same keys");
-                    merge_tables(rel, &format!("{field}[{key}]"), bt, ot, tt, conflicts);
-                }
-                continue;
-            }
-        }
-        conflicts.push(Conflict {
-            path: rel.to_string(),
-            field,
-            base: text_of(&cb),
-            ours: text_of(&co),
-            theirs: text_of(&ct),
-            message: String::new(),
-        });
+        Err(e) => Err(vec![Conflict::whole(rel, &e.to_string())]),
+        Ok(m) if m.conflicts.is_empty() => Ok(m.text),
+        Ok(m) => Err(m
+            .conflicts
+            .into_iter()
+            .map(|c| Conflict {
+                path: rel.to_string(),
+                field: c.field,
+                base: c.base,
+                ours: c.ours,
+                theirs: c.theirs,
+                message: c.note,
+            })
+            .collect()),
     }
 }
 
@@ -561,6 +413,7 @@ impl Store {
 mod tests {
     use super::*;
 
+    const REC: &str = "plans/p/assignments/a03.toml";
     const BASE: &str = "id = \"a03\" # keep\ndue = \"2025-12-31\"\nstatus = \"open\"\n\n[signer]\nname = \"A\"\n\n[[entries]]\nassignment = \"a01\"\npercent = 10\n\n[[entries]]\nassignment = \"a02\"\npercent = 20\n";
 
     #[test]
@@ -569,7 +422,9 @@ mod tests {
         let theirs = BASE
             .replace("\"open\"", "\"done\"")
             .replace("percent = 20", "percent = 25");
-        let m = merge_record("x.toml", BASE, &ours, &theirs).unwrap();
+        let m = merge_file(REC, Some(BASE.into()), Some(ours), Some(theirs))
+            .unwrap()
+            .unwrap();
         assert!(m.contains("id = \"a03\" # keep"), "{m}");
         assert!(m.contains("due = \"2025-11-30\""), "{m}");
         assert!(m.contains("status = \"done\""), "{m}");
@@ -580,7 +435,7 @@ mod tests {
     fn same_field_is_a_conflict_named_by_field() {
         let ours = BASE.replace("percent = 10", "percent = 11");
         let theirs = BASE.replace("percent = 10", "percent = 12");
-        let c = merge_record("x.toml", BASE, &ours, &theirs).unwrap_err();
+        let c = merge_file(REC, Some(BASE.into()), Some(ours), Some(theirs)).unwrap_err();
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].field, "entries[a01].percent");
         assert_eq!(c[0].ours.as_deref(), Some("11"));
@@ -591,7 +446,9 @@ mod tests {
     #[test]
     fn same_change_on_both_sides_is_no_conflict() {
         let ours = BASE.replace("\"A\"", "\"B\"");
-        let m = merge_record("x.toml", BASE, &ours, &ours.clone()).unwrap();
+        let m = merge_file(REC, Some(BASE.into()), Some(ours.clone()), Some(ours))
+            .unwrap()
+            .unwrap();
         assert!(m.contains("name = \"B\""));
     }
 }

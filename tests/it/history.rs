@@ -348,7 +348,17 @@ fn revert_undoes_with_a_new_commit_field_by_field() {
     );
     let msg = r.git(&["log", "-1", "--format=%B"]);
     assert!(
-        msg.contains(&format!("This reverts commit {target}.")),
+        msg.starts_with("revert assignment a03: due: 2025-11-30 → 2025-12-31\n"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!(
+            "This reverts commit {target} (update assignment a03: due: 2025-12-31 → 2025-11-30)."
+        )),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("- assignment a03  due: 2025-11-30 → 2025-12-31"),
         "{msg}"
     );
     assert!(msg.contains("Record: plans/kh-27-qd-ttg-binh-thuan/assignments/a03.toml"));
@@ -447,6 +457,18 @@ fn a_save_killed_at_any_step_leaves_a_working_repository() {
             assert!(due.contains("due = \"2025-11-30\""), "{step}");
         }
         fsck_clean(&r.path(), &r.home());
+        // The index is back in step. A save killed before the branch moved leaves its edit in
+        // the work tree, uncommitted (kehoach status and diff show it): nothing is lost.
+        let status = r.git(&["status", "--porcelain"]);
+        if !moved {
+            assert_eq!(
+                status,
+                format!(" M {}\n", sample_assignment("a03")),
+                "{step}"
+            );
+        } else {
+            assert_eq!(status, "", "{step}");
+        }
         // No temporary files left beside the records.
         let dir = r.path().join("plans/kh-27-qd-ttg-binh-thuan/assignments");
         for e in std::fs::read_dir(dir).unwrap() {
@@ -800,4 +822,81 @@ fn sync_refuses_a_merge_that_is_valid_on_each_side_but_not_together() {
     );
     assert_eq!(head(a), h);
     assert!(a.path().join("agencies/hdnd-tinh.toml").exists());
+}
+
+#[test]
+fn the_index_stays_in_step_with_each_commit() {
+    let r = TestRepo::sample();
+    // Let git fill its cache-tree first, so that a stale folder entry would show.
+    r.git(&["write-tree"]);
+    set(&r, "a03", "due", "2025-11-30");
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+    assert_eq!(r.git(&["write-tree"]), r.git(&["rev-parse", "HEAD^{tree}"]));
+    // A record created and one deleted in one commit, through the library.
+    let store = kehoach::store::Store::open(&r.path()).unwrap();
+    let new = sample_assignment("a99");
+    let text = r
+        .read(&sample_assignment("a03"))
+        .replace("id = \"a03\"", "id = \"a99\"");
+    store
+        .commit(
+            &[
+                kehoach::store::Change {
+                    path: new.clone(),
+                    content: Some(text),
+                },
+                kehoach::store::Change {
+                    path: sample_assignment("a04"),
+                    content: None,
+                },
+            ],
+            "create a99, delete a04\n",
+        )
+        .unwrap();
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+    assert_eq!(r.git(&["write-tree"]), r.git(&["rev-parse", "HEAD^{tree}"]));
+    assert!(r.git(&["ls-files", &new]).contains("a99.toml"));
+    assert_eq!(r.git(&["ls-files", &sample_assignment("a04")]), "");
+    // git itself can commit on top.
+    set(&r, "a05", "due", "2025-10-31");
+    r.write("notes.md", "x\n");
+    r.git(&["add", "notes.md"]);
+    r.git(&["commit", "-qm", "notes"]);
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+    assert!(r.git(&["show", "--stat", "HEAD"]).contains("notes.md"));
+    assert!(!r.git(&["show", "--stat", "HEAD"]).contains("a05"));
+}
+
+#[test]
+fn sync_never_overwrites_uncommitted_edits() {
+    let p = Pair::new();
+    let a = &p.a;
+    p.b_set("a03", "due", "2025-11-30");
+    ok(p.b().arg("sync").output().unwrap());
+    // A has an edit of a03 not committed: bringing B's change in would overwrite it.
+    let path = sample_assignment("a03");
+    let mine = a
+        .read(&path)
+        .replace("status = \"done\"", "status = \"in_progress\"");
+    a.write(&path, &mine);
+    let h = head(a);
+    let out = a.cmd().arg("sync").output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("has changes that are not committed"), "{err}");
+    assert_eq!(head(a), h);
+    assert_eq!(a.read(&path), mine);
+    // Once committed, the two changes merge field by field.
+    a.git(&["commit", "-qam", "a03 in progress"]);
+    let v = json(a.cmd().args(["sync", "--json"]).output().unwrap());
+    assert_eq!(v["action"], "merged");
+    assert_eq!(field(a, "a03", "due"), "2025-11-30");
+    assert_eq!(field(a, "a03", "status"), "in_progress");
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "branch", "remote", "action", "behind", "ahead", "records", "pushed", "commit"
+        ]
+    );
 }
