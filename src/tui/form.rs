@@ -64,10 +64,14 @@ pub struct Field {
 impl Field {
     pub fn value(&self) -> String {
         let v = self.input.lines().join("\n");
-        let v = if self.kind == FieldKind::Multi {
-            v
-        } else {
-            v.trim().to_string()
+        let v = match self.kind {
+            FieldKind::Multi => v,
+            // Dates may be typed the Vietnamese way: 15/12/2025 is saved as 2025-12-15.
+            FieldKind::Date | FieldKind::Due => {
+                let t = v.trim();
+                day_month_year(t).unwrap_or_else(|| t.to_string())
+            }
+            _ => v.trim().to_string(),
         };
         to_nfc(&v).into_owned()
     }
@@ -75,6 +79,20 @@ impl Field {
     pub fn changed(&self) -> bool {
         self.value() != self.original
     }
+}
+
+/// `15/12/2025` (or `15-12-2025`, `1/7/2025`) as `2025-12-15`.
+pub fn day_month_year(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s.split(['/', '-', '.']).collect();
+    let [d, m, y] = parts.as_slice() else {
+        return None;
+    };
+    if y.len() != 4 || d.len() > 2 || m.len() > 2 || d.is_empty() || m.is_empty() {
+        return None;
+    }
+    let (d, m, y): (u8, u8, u16) = (d.parse().ok()?, m.parse().ok()?, y.parse().ok()?);
+    let date = format!("{y:04}-{m:02}-{d:02}");
+    crate::model::parse_date(&date).map(|_| date)
 }
 
 /// A list to pick a value from.
@@ -351,5 +369,19 @@ pub fn to_input(k: KeyPress) -> Input {
         ctrl: k.ctrl,
         alt: k.alt,
         shift,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnamese_dates_are_read() {
+        assert_eq!(day_month_year("15/12/2025").as_deref(), Some("2025-12-15"));
+        assert_eq!(day_month_year("1/7/2025").as_deref(), Some("2025-07-01"));
+        assert_eq!(day_month_year("31/02/2025"), None);
+        assert_eq!(day_month_year("2025-12-15"), None);
+        assert_eq!(day_month_year("yearly:12-15"), None);
     }
 }

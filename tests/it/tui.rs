@@ -564,3 +564,15 @@ fn report_entry_percent_is_saved_as_a_number() {
     ui.keys("e tab tab tab tab end \"0\"");
     assert!(ui.screen().contains("must be a number from 0 to 100"));
 }
+
+#[test]
+fn dates_typed_day_first_are_saved_as_iso() {
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::Vi, 80, 24);
+    ui.keys("j h j l j l j j e tab end bs bs bs bs bs bs bs bs bs bs \"20/7/2025\" ctrl-s");
+    let screen = ui.screen();
+    assert!(
+        screen.contains("submitted_on: 2025-07-10 → 2025-07-20"),
+        "{screen}"
+    );
+}
