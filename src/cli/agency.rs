@@ -49,13 +49,16 @@ fn retire(cwd: &Path, a: RetireArgs) -> Result<(), CliError> {
     if a.json {
         return print_json(&r);
     }
-    println!(
+    outln!(
         "{} ends on {}; {} takes over from {}",
-        r.agency, r.valid_until, r.successor, r.on
+        r.agency,
+        r.valid_until,
+        r.successor,
+        r.on
     );
     for e in &r.edits {
         for c in &e.changes {
-            println!(
+            outln!(
                 "  {} {}  {}",
                 e.kind.as_str(),
                 e.id,
@@ -65,9 +68,9 @@ fn retire(cwd: &Path, a: RetireArgs) -> Result<(), CliError> {
     }
     let moved = r.edits.len().saturating_sub(1);
     match &r.commit {
-        None => println!("dry run: {moved} assignment(s) would move; nothing written"),
+        None => outln!("dry run: {moved} assignment(s) would move; nothing written"),
         Some(c) => {
-            println!(
+            outln!(
                 "{moved} assignment(s) moved; committed {} on {}",
                 &c.commit[..10],
                 c.branch

@@ -45,15 +45,15 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         print_json(&report)?;
     } else {
         for v in &report.violations {
-            println!(
+            outln!(
                 "{} {}",
                 &v.commit[..10],
                 sanitize(&crate::model::fields::short(&v.summary))
             );
-            println!("  {}: {}", v.rule, sanitize(&v.reason));
+            outln!("  {}: {}", v.rule, sanitize(&v.reason));
         }
         let n = report.violations.len();
-        println!(
+        outln!(
             "{} commit{} of {} audited since {}: {}",
             report.checked,
             if report.checked == 1 { "" } else { "s" },

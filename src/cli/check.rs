@@ -29,12 +29,12 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     if args.json {
         print_json(&c)?;
     } else {
-        println!("records changed: {}", c.records.len());
+        outln!("records changed: {}", c.records.len());
         for r in &c.records {
-            println!("  {}", sanitize(r));
+            outln!("  {}", sanitize(r));
         }
         for p in &c.problems {
-            println!("{}", sanitize(&p.to_string()));
+            outln!("{}", sanitize(&p.to_string()));
         }
         let short = |v: &Option<String>| {
             v.as_deref()
@@ -42,14 +42,14 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
                 .unwrap_or("(absent)".into())
         };
         for k in &c.conflicts {
-            println!(
+            outln!(
                 "conflict: {}: ours {} / theirs {}",
                 sanitize(&k.name()),
                 short(&k.ours),
                 short(&k.theirs)
             );
         }
-        println!(
+        outln!(
             "approvals needed: {}; may approve: {}",
             c.approvals_needed.max(1),
             if c.may_approve.is_empty() {
@@ -62,7 +62,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
                     .join(", ")
             }
         );
-        println!(
+        outln!(
             "{}",
             if ok {
                 "check passed: the merged result is valid"

@@ -27,16 +27,18 @@ pub fn run(args: Args) -> Result<(), CliError> {
     };
     let store = crate::store::demo::make_demo(&dir)?;
     let root = store.root().display().to_string();
-    println!("demo repository: {root}");
-    println!(
+    outln!("demo repository: {root}");
+    outln!(
         "it holds the sample plan (Kế hoạch triển khai Quyết định 27/QĐ-TTg, Bình Thuận) with its history."
     );
-    println!("try:");
-    println!("  cd {root}");
-    println!("  kehoach list assignments --agency so-y-te");
-    println!("  kehoach show a01");
-    println!("  kehoach set a04 status done");
-    println!("  git log --format='%an %s%n%b'");
+    outln!("try:");
+    outln!("  cd {root}");
+    outln!("  kehoach list assignments --agency so-y-te");
+    outln!("  kehoach show a01");
+    outln!("  kehoach search \"toa an\"");
+    outln!("  kehoach set a04 status done      (lands on a change branch for review)");
+    outln!("  git log --format='%an %s%n%b'");
+    outln!("  kehoach                          (the terminal UI; ? lists the keys)");
     if args.no_open || !std::io::stdout().is_terminal() {
         return Ok(());
     }

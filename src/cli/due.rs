@@ -102,7 +102,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         return print_json(&items);
     }
     if items.is_empty() {
-        println!(
+        outln!(
             "{}",
             if args.overdue {
                 format!("nothing overdue as of {today}")
@@ -133,7 +133,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             s => s.label(false).to_string(),
         };
         ended += usize::from(i.state == DueState::LeadEnded);
-        println!(
+        outln!(
             "{} {} {} {} {}",
             i.state.symbol(),
             fit(&id, 16),
@@ -146,8 +146,8 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         .iter()
         .filter(|i| i.state == DueState::Overdue)
         .count();
-    println!();
-    println!("{overdue} overdue, {} listed, as of {today}", items.len());
+    outln!();
+    outln!("{overdue} overdue, {} listed, as of {today}", items.len());
     if ended > 0 {
         eprintln!(
             "hint: {ended} open assignment(s) belong to agencies that have ended; \

@@ -59,7 +59,7 @@ pub fn run(cwd: &Path, cmd: HookCommand) -> Result<(), CliError> {
                 use std::os::unix::fs::PermissionsExt;
                 std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))?;
             }
-            println!("installed {}", hook.display());
+            outln!("installed {}", hook.display());
             Ok(())
         }
     }

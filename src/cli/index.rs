@@ -56,22 +56,22 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         }
         Update::Rebuilt { reason } => format!("rebuilt ({reason})"),
     };
-    println!("search index {what} in {ms:.0} ms");
-    println!(
+    outln!("search index {what} in {ms:.0} ms");
+    outln!(
         "  {} records at commit {}",
         index.len(),
         commit.as_deref().unwrap_or("(none)")
     );
     let unc = index.uncommitted();
     if !unc.is_empty() {
-        println!(
+        outln!(
             "  {} uncommitted file(s) included: {}",
             unc.len(),
             unc.join(", ")
         );
     }
     if args.check && damaged.is_empty() {
-        println!("  every index file matches its checksum");
+        outln!("  every index file matches its checksum");
     }
     Ok(())
 }

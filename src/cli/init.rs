@@ -15,29 +15,29 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let store = crate::store::init::init(&args.dir, args.sample)?;
-    println!(
+    outln!(
         "made a kehoach data repository in {}",
         store.root().display()
     );
-    println!(
+    outln!(
         "the review policy starts here (review.since in kehoach.toml); `kehoach audit` checks from it"
     );
-    println!(
+    outln!(
         "the field-level merge driver is registered in this clone (.gitattributes: *.toml merge=kehoach); in other clones run:"
     );
     for line in crate::store::init::MERGE_DRIVER_SETUP.lines() {
-        println!("  {}", line.trim());
+        outln!("  {}", line.trim());
     }
-    println!("next:");
-    println!("  cd {}", args.dir.display());
+    outln!("next:");
+    outln!("  cd {}", args.dir.display());
     if args.sample {
-        println!("  kehoach list plans");
-        println!("  kehoach validate");
+        outln!("  kehoach list plans");
+        outln!("  kehoach validate");
     } else {
-        println!(
+        outln!(
             "  name reviewers under [[review.reviewers]] in kehoach.toml: until then edits stay on main"
         );
-        println!("  kehoach new agency --id so-y-te --name \"Sở Y tế\" --kind department");
+        outln!("  kehoach new agency --id so-y-te --name \"Sở Y tế\" --kind department");
     }
     Ok(())
 }

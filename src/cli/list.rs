@@ -170,7 +170,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             Kind::Report => fit(r.plan.as_deref().unwrap_or(""), 10) + " ",
             _ => String::new(),
         };
-        println!(
+        outln!(
             "{} {} {extra}{}",
             fit(&r.id, 28),
             fit(&r.status, 12),

@@ -1,5 +1,16 @@
 //! The scripting CLI: one file per command. Commands print; library modules never do.
 
+/// `println!` for command output: a reader that stopped reading (`| head`) ends the command
+/// quietly instead of a panic.
+macro_rules! outln {
+    () => {
+        $crate::cli::output::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod agency;
 mod audit;
 mod blame;

@@ -367,7 +367,7 @@ pub fn run(cwd: &Path, cmd: NewCommand) -> Result<(), CliError> {
         .as_ref()
         .map(|c| c.commit[..10].to_string())
         .unwrap_or_default();
-    println!(
+    outln!(
         "created {} {} ({}), committed {c}",
         kind.as_str(),
         saved.record.id,

@@ -30,9 +30,9 @@ pub fn run(cwd: &Path, cmd: PolicyCommand) -> Result<(), CliError> {
             if json {
                 return print_json(p);
             }
-            println!("protected branch: {}", p.protected_branch);
-            println!("approvals needed: {}", p.approvals.max(1));
-            println!(
+            outln!("protected branch: {}", p.protected_branch);
+            outln!("approvals needed: {}", p.approvals.max(1));
+            outln!(
                 "self-approval: {}",
                 if p.allow_self_approval {
                     "allowed"
@@ -40,7 +40,7 @@ pub fn run(cwd: &Path, cmd: PolicyCommand) -> Result<(), CliError> {
                     "not allowed"
                 }
             );
-            println!(
+            outln!(
                 "policy start: {}",
                 if p.since.is_empty() {
                     "(not set)"
@@ -49,7 +49,7 @@ pub fn run(cwd: &Path, cmd: PolicyCommand) -> Result<(), CliError> {
                 }
             );
             for r in &p.reviewers {
-                println!(
+                outln!(
                     "reviewer {} <{}>: {}",
                     sanitize(&r.name),
                     r.email,
@@ -68,10 +68,8 @@ pub fn run(cwd: &Path, cmd: PolicyCommand) -> Result<(), CliError> {
                         None => store.workdir().join("CODEOWNERS"),
                     };
                     crate::store::commit::write_atomic(&path, text.as_bytes())?;
-                    println!("wrote {}", path.display());
-                    println!(
-                        "commit it on a change branch and submit it for review like any change"
-                    );
+                    outln!("wrote {}", path.display());
+                    outln!("commit it on a change branch and submit it for review like any change");
                 }
             }
             Ok(())

@@ -66,9 +66,9 @@ pub fn run(
         return print_json(&status.matrix);
     }
     let m = &status.matrix;
-    println!("{}  {}", m.plan, fit(&m.title, 60).trim_end());
-    println!("as of {}", m.today);
-    println!();
+    outln!("{}  {}", m.plan, fit(&m.title, 60).trim_end());
+    outln!("as of {}", m.today);
+    outln!();
     const NAME: usize = 28;
     const COL: usize = 9;
     let mut head = fit("Agency", NAME);
@@ -76,22 +76,22 @@ pub fn run(
         head.push_str(&format!(" {:>COL$}", c.period.to_string()));
     }
     head.push_str("  reported");
-    println!("{head}");
+    outln!("{head}");
     for r in &m.rows {
         let mut line = fit(&r.name, NAME);
         for c in &r.cells {
             line.push_str(&format!(" {:>COL$}", c.state.symbol()));
         }
         line.push_str(&format!("  {}/{}", r.totals.actual, r.totals.expected));
-        println!("{line}");
+        outln!("{line}");
     }
-    println!();
+    outln!();
     let row = |label: &str, f: &dyn Fn(&crate::track::rates::Totals) -> String| {
         let mut line = fit(label, NAME);
         for c in &m.columns {
             line.push_str(&format!(" {:>COL$}", f(&c.totals)));
         }
-        println!("{line}");
+        outln!("{line}");
     };
     let mut dl = fit("Deadline", NAME);
     for c in &m.columns {
@@ -100,14 +100,14 @@ pub fn run(
             c.deadline.strftime("%d/%m/%y").to_string()
         ));
     }
-    println!("{dl}");
+    outln!("{dl}");
     row("Expected", &|t| t.expected.to_string());
     row("Reported", &|t| t.actual.to_string());
     row("On time", &|t| t.on_time.to_string());
     row("Reporting rate", &|t| rate(t.reporting_rate));
     row("On-time rate", &|t| rate(t.on_time_rate));
-    println!();
-    println!(
+    outln!();
+    outln!(
         "Overall: {} of {} expected reports ({}), {} on time ({}).",
         m.totals.actual,
         m.totals.expected,
@@ -124,7 +124,7 @@ pub fn run(
         .map(|s| format!("{} {}", s.symbol(), s.label(false)))
         .collect();
     if !legend.is_empty() {
-        println!("Legend: {}", legend.join("; "));
+        outln!("Legend: {}", legend.join("; "));
     }
     if !m.unexpected.is_empty() {
         eprintln!(

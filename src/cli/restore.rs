@@ -27,12 +27,12 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     }
     let who = format!("{} {}", saved.record.kind.as_str(), saved.record.id);
     match &saved.commit {
-        None => println!("{who}: already as it was at {}", args.to),
+        None => outln!("{who}: already as it was at {}", args.to),
         Some(c) => {
             for ch in &saved.changes {
-                println!("{who}  {ch}");
+                outln!("{who}  {ch}");
             }
-            println!("committed {} on {}", &c.commit[..10], c.branch);
+            outln!("committed {} on {}", &c.commit[..10], c.branch);
             if let Some(w) = &c.warning {
                 eprintln!("warning: {w}");
             }

@@ -26,17 +26,17 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     } else if r.conflicts.is_empty() {
         for d in &r.records {
             for l in super::log::record_lines(d) {
-                println!("{l}");
+                outln!("{l}");
             }
         }
         match &r.commit {
-            Some(c) => println!(
+            Some(c) => outln!(
                 "committed {} on {} (reverts {})",
                 &c.commit[..10],
                 c.branch,
                 &r.reverted[..10]
             ),
-            None => println!(
+            None => outln!(
                 "nothing to undo: what {} changed is already undone",
                 &r.reverted[..10]
             ),

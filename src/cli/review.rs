@@ -148,17 +148,17 @@ pub fn run(cwd: &Path, cmd: ReviewCommand) -> Result<(), CliError> {
             }
             warn(&s.warnings);
             let r = &s.request;
-            println!(
+            outln!(
                 "{} review {}: {} ({})",
                 if s.new { "submitted" } else { "resubmitted" },
                 r.id,
                 sanitize(&r.title),
                 r.state
             );
-            println!("branch {} at {}", r.branch, &r.head[..10]);
+            outln!("branch {} at {}", r.branch, &r.head[..10]);
             match &s.pushed_to {
-                Some(remote) => println!("pushed to {remote}"),
-                None => println!(
+                Some(remote) => outln!("pushed to {remote}"),
+                None => outln!(
                     "no remote: reviewers see it in this repository, or take `kehoach review bundle {} FILE`",
                     r.id
                 ),
@@ -173,10 +173,10 @@ pub fn run(cwd: &Path, cmd: ReviewCommand) -> Result<(), CliError> {
             }
             warn(&ws);
             if list.is_empty() {
-                println!("no {}review requests", if all { "" } else { "open " });
+                outln!("no {}review requests", if all { "" } else { "open " });
                 return Ok(());
             }
-            println!(
+            outln!(
                 "{} {} {} {} {} TITLE / RECORDS",
                 fit("ID", 4),
                 fit("STATE", 17),
@@ -190,7 +190,7 @@ pub fn run(cwd: &Path, cmd: ReviewCommand) -> Result<(), CliError> {
                     Some(false) => "CONFLICT",
                     None => "-",
                 };
-                println!(
+                outln!(
                     "{} {} {} {} {} {}",
                     fit(&s.id.to_string(), 4),
                     fit(s.state.as_str(), 17),
@@ -200,7 +200,7 @@ pub fn run(cwd: &Path, cmd: ReviewCommand) -> Result<(), CliError> {
                     fit(&s.title, 25)
                 );
                 let recs = s.records.join(", ");
-                println!("{}{}", " ".repeat(5), fit(&recs, 74));
+                outln!("{}{}", " ".repeat(5), fit(&recs, 74));
             }
             Ok(())
         }
@@ -235,7 +235,7 @@ pub fn run(cwd: &Path, cmd: ReviewCommand) -> Result<(), CliError> {
             warn(&a.warnings);
             match &a.merge_commit {
                 Some(c) => {
-                    println!(
+                    outln!(
                         "approved review {id}: merged into {} as {}",
                         a.request.target,
                         &c[..10]
@@ -243,32 +243,33 @@ pub fn run(cwd: &Path, cmd: ReviewCommand) -> Result<(), CliError> {
                     if a.warnings.is_empty()
                         && crate::store::branches::default_remote(store.repo()).is_some()
                     {
-                        println!("pushed");
+                        outln!("pushed");
                     }
                 }
-                None => println!(
+                None => outln!(
                     "approved review {id}: {} of {} approvals; it merges when enough reviewers approve",
-                    a.approvals, a.needed
+                    a.approvals,
+                    a.needed
                 ),
             }
             Ok(())
         }
         ReviewCommand::RequestChanges { id, reason } => {
             let r = review::request_changes(&store, id, &reason).map_err(review_err)?;
-            println!("review {}: changes requested", r.id);
-            println!("the reason is in `git log refs/kehoach/reviews/{}`", r.id);
+            outln!("review {}: changes requested", r.id);
+            outln!("the reason is in `git log refs/kehoach/reviews/{}`", r.id);
             Ok(())
         }
         ReviewCommand::Reject { id, reason } => {
             let r = review::reject(&store, id, &reason).map_err(review_err)?;
-            println!("review {}: rejected", r.id);
-            println!("the reason is in `git log refs/kehoach/reviews/{}`", r.id);
+            outln!("review {}: rejected", r.id);
+            outln!("the reason is in `git log refs/kehoach/reviews/{}`", r.id);
             Ok(())
         }
         ReviewCommand::Bundle { id, file } => {
             let summary = review::bundle(&store, id, &file).map_err(review_err)?;
             print!("{}", sanitize(&summary));
-            println!("wrote {} and {}.txt", file.display(), file.display());
+            outln!("wrote {} and {}.txt", file.display(), file.display());
             Ok(())
         }
         ReviewCommand::Status { json } => {
@@ -276,17 +277,17 @@ pub fn run(cwd: &Path, cmd: ReviewCommand) -> Result<(), CliError> {
             if json {
                 return print_json(&st);
             }
-            println!("{}", st.line_en());
+            outln!("{}", st.line_en());
             if let Some(r) = &st.request {
-                println!("review {}: {} ({})", r.id, sanitize(&r.title), r.state);
+                outln!("review {}: {} ({})", r.id, sanitize(&r.title), r.state);
             } else if st.on_change_branch {
-                println!("not submitted yet: `kehoach review submit --title …`");
+                outln!("not submitted yet: `kehoach review submit --title …`");
             }
             Ok(())
         }
         ReviewCommand::Import { file } => {
             let r = review::import(&store, &file).map_err(review_err)?;
-            println!(
+            outln!(
                 "imported review {}: {} ({}), branch {}",
                 r.id,
                 sanitize(&r.title),
@@ -300,65 +301,65 @@ pub fn run(cwd: &Path, cmd: ReviewCommand) -> Result<(), CliError> {
 
 fn print_details(d: &Details) {
     let r = &d.request;
-    println!("Review {}: {}", r.id, sanitize(&r.title));
-    println!(
+    outln!("Review {}: {}", r.id, sanitize(&r.title));
+    outln!(
         "State: {}   Author: {} <{}>",
         r.state,
         sanitize(&r.author_name),
         r.author_email
     );
-    println!(
+    outln!(
         "Branch: {} at {}   Into: {}",
         r.branch,
         &r.head[..10],
         r.target
     );
     if !r.description.is_empty() {
-        println!();
+        outln!();
         for l in r.description.lines() {
-            println!("  {}", sanitize(l));
+            outln!("  {}", sanitize(l));
         }
     }
-    println!();
-    println!("Changes against the merge base {}:", &d.base[..10]);
+    outln!();
+    outln!("Changes against the merge base {}:", &d.base[..10]);
     for f in &d.diff {
-        println!("  {} ({})", sanitize(&f.path), f.status);
+        outln!("  {} ({})", sanitize(&f.path), f.status);
         for c in &f.changes {
-            println!("    {}", sanitize(&c.to_string()));
+            outln!("    {}", sanitize(&c.to_string()));
         }
     }
-    println!();
+    outln!();
     if r.state.is_open() {
         if d.conflicts.is_empty() {
-            println!("Merges cleanly into {}.", r.target);
+            outln!("Merges cleanly into {}.", r.target);
         } else {
-            println!("Conflicts with {}:", r.target);
+            outln!("Conflicts with {}:", r.target);
             for c in &d.conflicts {
-                println!("  {}", sanitize(&c.name()));
-                println!(
+                outln!("  {}", sanitize(&c.name()));
+                outln!(
                     "    base:   {}",
                     c.base.as_deref().map(short).unwrap_or("(absent)".into())
                 );
-                println!(
+                outln!(
                     "    ours:   {}",
                     c.ours.as_deref().map(short).unwrap_or("(absent)".into())
                 );
-                println!(
+                outln!(
                     "    theirs: {}",
                     c.theirs.as_deref().map(short).unwrap_or("(absent)".into())
                 );
             }
         }
         if d.problems.is_empty() {
-            println!("The merged result is valid.");
+            outln!("The merged result is valid.");
         } else {
-            println!("The merged result has {} problem(s):", d.problems.len());
+            outln!("The merged result has {} problem(s):", d.problems.len());
             for p in &d.problems {
-                println!("  {}", sanitize(&p.to_string()));
+                outln!("  {}", sanitize(&p.to_string()));
             }
         }
     }
-    println!(
+    outln!(
         "Approvals: {} of {}{}",
         d.approved_by.len(),
         d.approvals_needed.max(1),
@@ -376,18 +377,18 @@ fn print_details(d: &Details) {
         }
     );
     if d.may_approve.is_empty() {
-        println!("Nobody in the policy may approve it (kehoach.toml [review.reviewers]).");
+        outln!("Nobody in the policy may approve it (kehoach.toml [review.reviewers]).");
     } else {
-        println!("May approve:");
+        outln!("May approve:");
         for (n, e) in &d.may_approve {
-            println!("  {} <{e}>", sanitize(n));
+            outln!("  {} <{e}>", sanitize(n));
         }
     }
     let events: Vec<_> = r.events.iter().filter(|e| !e.message.is_empty()).collect();
     if !events.is_empty() {
-        println!("History:");
+        outln!("History:");
         for e in events {
-            println!(
+            outln!(
                 "  {} by {}: {}",
                 e.kind,
                 sanitize(&e.name),

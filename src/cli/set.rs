@@ -27,16 +27,16 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         return print_json(&saved);
     }
     match &saved.commit {
-        None => println!(
+        None => outln!(
             "{} {}: nothing changed",
             saved.record.kind.as_str(),
             saved.record.id
         ),
         Some(c) => {
             for ch in &saved.changes {
-                println!("{} {}  {}", saved.record.kind.as_str(), saved.record.id, ch);
+                outln!("{} {}  {}", saved.record.kind.as_str(), saved.record.id, ch);
             }
-            println!("committed {} on {}", &c.commit[..10], c.branch);
+            outln!("committed {} on {}", &c.commit[..10], c.branch);
             if let Some(w) = &c.warning {
                 eprintln!("warning: {w}");
             }

@@ -44,25 +44,25 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             "at": at,
         }));
     }
-    println!(
+    outln!(
         "{} {}  ({})",
         rr.kind.as_str(),
         rr.id,
         store.repo_path(&rr.path)
     );
     if let Some(c) = &at {
-        println!(
+        outln!(
             "as of commit {}  {}  {}",
             c.short_id(),
             c.short_date(),
             crate::model::text::sanitize_line(&c.author)
         );
     }
-    println!();
+    outln!();
     let body: Vec<&str> = text
         .lines()
         .skip_while(|l| l.starts_with("#:schema") || l.trim().is_empty())
         .collect();
-    println!("{}", sanitize(&body.join("\n")));
+    outln!("{}", sanitize(&body.join("\n")));
     Ok(())
 }

@@ -50,18 +50,18 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
                 (0, b) => format!("{b} commit{} behind", if b == 1 { "" } else { "s" }),
                 (a, b) => format!("{a} ahead of and {b} behind"),
             };
-            println!(
+            outln!(
                 "branch {}, {rel} {u} (as of the last `kehoach sync`)",
                 s.branch
             );
         }
-        None => println!(
+        None => outln!(
             "branch {} (no remote: `git remote add origin URL`)",
             s.branch
         ),
     }
     if let Some(h) = &s.head {
-        println!(
+        outln!(
             "last commit {}  {}  {}",
             h.short_id(),
             h.short_date(),
@@ -69,16 +69,16 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         );
     }
     if s.uncommitted.is_empty() {
-        println!("no uncommitted record");
+        outln!("no uncommitted record");
     } else {
-        println!(
+        outln!(
             "{} uncommitted record{}:",
             s.uncommitted.len(),
             if s.uncommitted.len() == 1 { "" } else { "s" }
         );
         for d in &s.uncommitted {
             for l in super::log::record_lines(d) {
-                println!("  {l}");
+                outln!("  {l}");
             }
         }
     }

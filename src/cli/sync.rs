@@ -27,15 +27,15 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         print_json(&r)?;
     } else {
         match r.action {
-            SyncAction::UpToDate => println!("{}: nothing new on {}", r.branch, r.remote),
-            SyncAction::FastForward => println!(
+            SyncAction::UpToDate => outln!("{}: nothing new on {}", r.branch, r.remote),
+            SyncAction::FastForward => outln!(
                 "{}: brought up to date with {} ({} commit{})",
                 r.branch,
                 r.remote,
                 r.behind,
                 if r.behind == 1 { "" } else { "s" }
             ),
-            SyncAction::Merged => println!(
+            SyncAction::Merged => outln!(
                 "{}: merged {} commit{} from {} with {} of yours",
                 r.branch,
                 r.behind,
@@ -47,11 +47,11 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         }
         for d in &r.records {
             for l in super::log::record_lines(d) {
-                println!("  {l}");
+                outln!("  {l}");
             }
         }
         if r.pushed {
-            println!("pushed {} to {}", r.branch, r.remote);
+            outln!("pushed {} to {}", r.branch, r.remote);
         }
     }
     if !r.conflicts.is_empty() {

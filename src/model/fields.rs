@@ -90,12 +90,16 @@ impl fmt::Display for FieldChange {
 
 /// A value cut to one line of reasonable length, for summaries.
 pub fn short(s: &str) -> String {
-    const MAX: usize = 60;
+    short_to(s, 60)
+}
+
+/// `s` on one line, cut to `max` characters with an ellipsis.
+pub fn short_to(s: &str, max: usize) -> String {
     let one_line = super::text::sanitize_line(s);
-    if one_line.chars().count() <= MAX {
+    if one_line.chars().count() <= max {
         one_line
     } else {
-        let cut: String = one_line.chars().take(MAX - 1).collect();
+        let cut: String = one_line.chars().take(max - 1).collect();
         format!("{cut}…")
     }
 }

@@ -537,7 +537,7 @@ pub fn check(set: &RecordSet) -> Vec<Problem> {
                 format!("submitted_on {s} is before the period {} begins", r.period),
             ));
         }
-        if submitted.is_none()
+        if r.submitted_on.is_empty()
             && matches!(r.status, ReportStatus::Submitted | ReportStatus::Accepted)
         {
             out.push(Problem::new(

@@ -130,80 +130,118 @@ pub fn make_demo(dir: &Path) -> Result<Store> {
     }
     commit(&first_version, &msg, LAN, "2025-04-15")?;
 
-    // 4. Reports, each sent by its agency; accepted ones are sent as submitted and accepted later.
-    let mut reports = of_kind(Kind::Report);
-    reports.sort_by_key(|c| {
-        let t = c.content.clone().unwrap_or_default();
-        field_value(&t, "submitted_on").unwrap_or_else(|| "2025-06-30".into())
-    });
-    let mut accept_later = Vec::new();
-    for c in &reports {
+    // 4. Reports sent by their agencies, accepted by the Department of Health a few days later,
+    //    and work closed: every event in the order of its date, so that history reads forward.
+    enum Event {
+        Create {
+            path: String,
+            text: String,
+            who: (String, String),
+        },
+        Edit {
+            path: String,
+            kind: Kind,
+            before: String,
+            after: String,
+        },
+    }
+    let mut events: Vec<(String, Event)> = Vec::new();
+    for c in of_kind(Kind::Report) {
         let text = c.content.clone().unwrap_or_default();
         let agency = field_value(&text, "agency").unwrap_or_default();
         let date = field_value(&text, "submitted_on").unwrap_or_else(|| "2025-06-28".into());
-        let status = field_value(&text, "status").unwrap_or_default();
-        let first_text = if status == "accepted" {
-            accept_later.push((c.path.clone(), date.clone()));
-            set_in_document(&text, Kind::Report, "status", "submitted")
-                .expect("sample report edits")
+        let accepted = field_value(&text, "status").as_deref() == Some("accepted");
+        let first = if accepted {
+            let sent = set_in_document(&text, Kind::Report, "status", "submitted")
+                .expect("sample report edits");
+            let on = crate::model::parse_date(&date)
+                .and_then(|d| d.checked_add(jiff::Span::new().days(5)).ok())
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| date.clone());
+            events.push((
+                on,
+                Event::Edit {
+                    path: c.path.clone(),
+                    kind: Kind::Report,
+                    before: sent.clone(),
+                    after: text.clone(),
+                },
+            ));
+            sent
         } else {
-            text.clone()
+            text
         };
-        let rr = RecordRef {
-            kind: Kind::Report,
-            id: id_of(Kind::Report, &c.path),
-            path: c.path.clone(),
-        };
-        let who = officer(&agency);
-        let msg = commit_message("create", &rr, &[], &store.repo_path(&c.path));
-        commit(
-            &[Change {
-                path: c.path.clone(),
-                content: Some(first_text),
-            }],
-            &msg,
-            (&who.0, &who.1),
-            &date,
-        )?;
-    }
-
-    // 5. Field edits, each its own commit, bringing every record to its sample state.
-    let edit = |path: &str, kind: Kind, from: &str, to: &str, date: &str| -> Result<()> {
-        let rr = RecordRef {
-            kind,
-            id: id_of(kind, path),
-            path: path.to_string(),
-        };
-        let old: toml::Table = toml::from_str(from).unwrap_or_default();
-        let new: toml::Table = toml::from_str(to).unwrap_or_default();
-        let changes = diff(&old, &new);
-        let msg = commit_message("update", &rr, &changes, &store.repo_path(path));
-        commit(
-            &[Change {
-                path: path.to_string(),
-                content: Some(to.to_string()),
-            }],
-            &msg,
-            LAN,
+        events.push((
             date,
-        )
-    };
-    accept_later.sort_by(|a, b| a.1.cmp(&b.1));
-    for (path, date) in &accept_later {
-        let target = sample(path);
-        let before = set_in_document(&target, Kind::Report, "status", "submitted")
-            .expect("sample report edits");
-        let next = crate::model::parse_date(date)
-            .and_then(|d| d.checked_add(jiff::Span::new().days(5)).ok())
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| date.clone());
-        edit(path, Kind::Report, &before, &target, &next)?;
+            Event::Create {
+                path: c.path.clone(),
+                text: first,
+                who: officer(&agency),
+            },
+        ));
     }
     for path in &closed_later {
         let target = sample(path);
         let before = set_in_document(&target, Kind::Assignment, "status", "in_progress")
             .expect("sample assignment edits");
-        edit(path, Kind::Assignment, &before, &target, "2025-12-22")?;
+        events.push((
+            "2025-12-22".into(),
+            Event::Edit {
+                path: path.clone(),
+                kind: Kind::Assignment,
+                before,
+                after: target,
+            },
+        ));
     }
+    // By date; on the same day a report is sent before it is accepted.
+    events.sort_by(|a, b| {
+        let rank = |e: &Event| matches!(e, Event::Edit { .. }) as u8;
+        (&a.0, rank(&a.1)).cmp(&(&b.0, rank(&b.1)))
+    });
+    let mut last_date = String::from("2025-04-15");
+    for (date, event) in events {
+        let change = |path: &str, text: String| Change {
+            path: path.to_string(),
+            content: Some(text),
+        };
+        match event {
+            Event::Create { path, text, who } => {
+                let rr = RecordRef {
+                    kind: Kind::Report,
+                    id: id_of(Kind::Report, &path),
+                    path: path.clone(),
+                };
+                let msg = commit_message("create", &rr, &[], &store.repo_path(&path));
+                commit(&[change(&path, text)], &msg, (&who.0, &who.1), &date)?;
+            }
+            Event::Edit {
+                path,
+                kind,
+                before,
+                after,
+            } => {
+                let rr = RecordRef {
+                    kind,
+                    id: id_of(kind, &path),
+                    path: path.clone(),
+                };
+                let old: toml::Table = toml::from_str(&before).unwrap_or_default();
+                let new: toml::Table = toml::from_str(&after).unwrap_or_default();
+                let msg = commit_message("update", &rr, &diff(&old, &new), &store.repo_path(&path));
+                commit(&[change(&path, after)], &msg, LAN, &date)?;
+            }
+        }
+        last_date = date;
+    }
+
+    // 5. From here on the review policy holds: changes reach main only through approval.
+    let head = store
+        .repo()
+        .head()?
+        .target()
+        .map(|o| o.to_string())
+        .unwrap_or_default();
+    super::init::record_policy_start(&store, &head, &sig(TAM, &last_date))?;
     Ok(store)
 }

@@ -397,8 +397,11 @@ pub fn commit_message(
             joined
         }
     };
-    let subject =
-        crate::model::fields::short(&format!("{verb} {} {}: {summary}", rr.kind.as_str(), rr.id));
+    // Git's habit: a subject of at most 72 characters.
+    let subject = crate::model::fields::short_to(
+        &format!("{verb} {} {}: {summary}", rr.kind.as_str(), rr.id),
+        72,
+    );
     let mut msg = format!("{subject}\n\n");
     if verb == "create" {
         msg.push_str(&format!("Created {} {}.\n\n", rr.kind.as_str(), rr.id));

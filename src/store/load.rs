@@ -32,6 +32,8 @@ pub fn scan(root: &Path) -> Result<Vec<String>> {
 
 fn walk(dir: &Path, rel: &str, depth: usize, out: &mut Vec<String>) -> Result<()> {
     let rd = std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))?;
+    // Folders are walked after the files; the plans' folders in parallel.
+    let mut dirs = Vec::new();
     for entry in rd {
         let entry = entry.map_err(|e| StoreError::io(dir, e))?;
         let name = entry.file_name();
@@ -49,10 +51,24 @@ fn walk(dir: &Path, rel: &str, depth: usize, out: &mut Vec<String>) -> Result<()
             .map_err(|e| StoreError::io(entry.path(), e))?;
         if ft.is_dir() {
             if depth < 4 {
-                walk(&entry.path(), &child, depth + 1, out)?;
+                dirs.push((entry.path(), child));
             }
         } else if name.ends_with(".toml") {
             out.push(child);
+        }
+    }
+    if rel == "plans" {
+        let found: Vec<Vec<String>> = dirs
+            .into_par_iter()
+            .map(|(path, child)| {
+                let mut v = Vec::new();
+                walk(&path, &child, depth + 1, &mut v).map(|_| v)
+            })
+            .collect::<Result<_>>()?;
+        out.extend(found.into_iter().flatten());
+    } else {
+        for (path, child) in dirs {
+            walk(&path, &child, depth + 1, out)?;
         }
     }
     Ok(())

@@ -308,7 +308,36 @@ fn pointer_segs(ptr: &str) -> Vec<Seg> {
         .collect()
 }
 
-fn schema_message(err: &jsonschema::ValidationError<'_>) -> String {
+/// What a value of a field should look like, said the way a person would, for fields whose
+/// form the schema checks with a pattern.
+fn pattern_message(field: &[Seg], value: &serde_json::Value) -> Option<String> {
+    let serde_json::Value::String(v) = value else {
+        return None;
+    };
+    let name = field.iter().rev().find_map(|s| match s {
+        Seg::Key(k) => Some(k.as_str()),
+        Seg::Index(_) => None,
+    })?;
+    Some(match name {
+        "due" => v.parse::<crate::model::Due>().err()?.to_string(),
+        "period" | "first_period" | "last_period" => {
+            v.parse::<crate::model::Period>().err()?.to_string()
+        }
+        "date" if field.len() == 1 => {
+            format!("{v:?} is not a date: write YYYY-MM-DD, or YYYY-MM in a draft")
+        }
+        "date" | "submitted_on" | "valid_from" | "valid_until" => {
+            format!("{v:?} is not a date: write YYYY-MM-DD, such as 2025-12-15")
+        }
+        "id" | "plan" | "lead" | "agency" | "parent" | "successor" | "issuer" | "to"
+        | "assignment" | "coordinating" | "tasks" | "agencies" => {
+            crate::model::check_id(v).err()?.to_string()
+        }
+        _ => return None,
+    })
+}
+
+fn schema_message(err: &jsonschema::ValidationError<'_>, field: &[Seg]) -> String {
     let inst = err.instance();
     if let serde_json::Value::Object(m) = &**inst
         && m.contains_key("$__toml_private_datetime")
@@ -319,7 +348,8 @@ fn schema_message(err: &jsonschema::ValidationError<'_>) -> String {
     match err.kind() {
         K::Required { property } => format!("missing required field {property}"),
         K::Enum { options } => format!("{inst} is not one of {options}"),
-        K::Pattern { pattern } => format!("{inst} does not have the expected form ({pattern})"),
+        K::Pattern { pattern } => pattern_message(field, inst)
+            .unwrap_or_else(|| format!("{inst} does not have the expected form ({pattern})")),
         K::MinLength { .. } => "must not be empty".into(),
         _ => err.to_string(),
     }
@@ -408,7 +438,7 @@ pub fn parse_record(kind: Kind, path: &str, text: &str) -> Result<Record, Vec<Di
                 _ => {}
             }
             let f = format_path(&segs);
-            diags.push(loc.diag(path, &f, schema_message(&err)));
+            diags.push(loc.diag(path, &f, schema_message(&err, &segs)));
         }
     }
     if !diags.is_empty() {
