@@ -3,7 +3,9 @@
 //! - **Expected** in a period: every agency that leads or coordinates an assignment of the plan,
 //!   or that filed a report for the plan (an agency whose work passed to a successor keeps its
 //!   earlier periods), and that is active on at least one day of the period. An agency not
-//!   active in a period leaves its denominator, so no rate exceeds 100%.
+//!   active in a period leaves its denominator, so no rate exceeds 100%. A report whose deadline
+//!   has not passed yet and that has not arrived ([`CellState::Pending`]) is not counted until
+//!   it arrives or the deadline passes.
 //! - **Actual**: an expected agency's report for the period with status `submitted` or
 //!   `accepted` (drafts and returned reports are not counted).
 //! - **On time**: actual, `submitted_on` on or before the period's deadline (its last day plus
@@ -153,7 +155,9 @@ pub struct Totals {
 
 impl Totals {
     fn add(&mut self, s: CellState) {
-        self.expected += usize::from(s.is_expected());
+        // A report not yet due is not missing: it joins the count when it arrives or when its
+        // deadline passes.
+        self.expected += usize::from(s.is_expected() && s != CellState::Pending);
         self.actual += usize::from(s.is_actual());
         self.on_time += usize::from(s.is_on_time());
     }

@@ -188,8 +188,9 @@ fn status_matrix_for_2025() {
     // does not count.
     assert_eq!(cols[0]["totals"]["actual"], 4);
     assert_eq!(cols[0]["totals"]["on_time"], 3);
-    // 2025-h2: the districts ended on 2025-06-30 and leave the denominator.
-    assert_eq!(cols[1]["totals"]["expected"], 5);
+    // 2025-h2: the districts ended on 2025-06-30 and are not expected (below); its deadline has
+    // not passed, so only the two reports already in count.
+    assert_eq!(cols[1]["totals"]["expected"], 2);
     assert_eq!(cols[1]["totals"]["actual"], 2);
     assert_eq!(cell(&m, "so-tai-chinh", "2025-h1")["state"], "late");
     assert_eq!(cell(&m, "so-y-te", "2025-h1")["state"], "on_time");
@@ -207,7 +208,7 @@ fn status_matrix_for_2025() {
     );
     // The h2 deadline (2026-01-15) has not passed on 2025-12-31.
     assert_eq!(cell(&m, "vks-tinh", "2025-h2")["state"], "pending");
-    assert_eq!(m["totals"]["expected"], 20);
+    assert_eq!(m["totals"]["expected"], 17);
     assert_eq!(m["totals"]["actual"], 6);
     for c in cols {
         let t = &c["totals"];
@@ -228,7 +229,7 @@ fn status_matrix_for_2025() {
     assert!(text.contains("UBND huyện Phú Quý"), "{text}");
     assert!(text.contains("Legend: ✓ on time"), "{text}");
     assert!(
-        text.contains("Overall: 6 of 20 expected reports (30%)"),
+        text.contains("Overall: 6 of 17 expected reports (35%)"),
         "{text}"
     );
 }
