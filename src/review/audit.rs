@@ -21,7 +21,8 @@
 //!    the committer. The audit does not verify signatures itself.
 //! 5. No approver may have authored a commit the merge brings in (second parent side, not on
 //!    the first parent), unless `allow_self_approval`.
-//! 6. Every path the merge changes (first parent → merge) must be one each approver may approve
+//! 6. Each approver must be a reviewer of at least one path the merge changes (first parent →
+//!    merge), and every such path must be covered by at least one approver, as with CODEOWNERS
 //!    (a path no reviewer's pattern matches may be approved by any reviewer).
 //! 7. There must be at least `approvals` distinct approvers. Approvers besides the committer are
 //!    taken from the trailers; `kehoach review` records each of them in the review request
@@ -243,6 +244,14 @@ pub fn check_commit(repo: &Repository, oid: Oid) -> Result<Vec<Violation>> {
                 ));
             }
         }
+    }
+    let uncovered = super::policy::uncovered(&policy, &touched, &valid);
+    if !uncovered.is_empty() && out.is_empty() {
+        out.push(violation(
+            &m,
+            "not_allowed",
+            format!("no approver is a reviewer for {}", uncovered.join(", ")),
+        ));
     }
     if (valid.len() as u32) < policy.approvals && out.is_empty() {
         out.push(violation(

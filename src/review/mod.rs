@@ -787,7 +787,15 @@ pub fn approve(
         .map(|e| (e.name.clone(), e.email.clone()))
         .collect();
     let needed = policy.approvals.max(1);
-    if (approvers.len() as u32) < needed {
+    let approver_emails: Vec<String> = approvers.iter().map(|(_, e)| e.clone()).collect();
+    let waiting_for = policy::uncovered(&policy, &touched, &approver_emails);
+    if !waiting_for.is_empty() {
+        warnings.push(format!(
+            "still needs an approval from a reviewer of: {}",
+            waiting_for.join(", ")
+        ));
+    }
+    if (approvers.len() as u32) < needed || !waiting_for.is_empty() {
         req.state = State::Approved;
         save(
             store,

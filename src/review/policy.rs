@@ -79,8 +79,10 @@ pub fn may_approve(policy: &ReviewPolicy, r: &Reviewer, path: &str) -> bool {
     r.paths.iter().any(|p| glob_match(p, path)) || !owned(policy, path)
 }
 
-/// Who may approve a change touching `paths`: reviewers allowed for every path, minus the
-/// authors of the change (unless self-approval is allowed).
+/// Who may approve a change touching `paths`: reviewers allowed for at least one of its paths,
+/// minus the authors of the change (unless self-approval is allowed). As with CODEOWNERS, a change
+/// that spans the paths of several reviewers needs an approval from a reviewer of each
+/// ([`uncovered`]).
 pub fn eligible<'a>(
     policy: &'a ReviewPolicy,
     paths: &[String],
@@ -89,7 +91,7 @@ pub fn eligible<'a>(
     policy
         .reviewers
         .iter()
-        .filter(|r| paths.iter().all(|p| may_approve(policy, r, p)))
+        .filter(|r| paths.is_empty() || paths.iter().any(|p| may_approve(policy, r, p)))
         .filter(|r| policy.allow_self_approval || !authors.iter().any(|a| same_email(a, &r.email)))
         .collect()
 }
@@ -116,13 +118,28 @@ pub fn refusal(
         .filter(|p| !may_approve(policy, r, p))
         .cloned()
         .collect();
-    if !outside.is_empty() {
+    // A reviewer of some of the paths may approve: their approval covers those paths.
+    if !outside.is_empty() && outside.len() == paths.len() {
         return Some(Refusal::NotForPaths {
             email: email.to_string(),
             paths: outside,
         });
     }
     None
+}
+
+/// The paths that none of `approvers` (emails of approvals that count) may approve: a change
+/// merges only when this is empty and there are enough approvals.
+pub fn uncovered(policy: &ReviewPolicy, paths: &[String], approvers: &[String]) -> Vec<String> {
+    paths
+        .iter()
+        .filter(|p| {
+            !approvers
+                .iter()
+                .any(|e| reviewer(policy, e).is_some_and(|r| may_approve(policy, r, p)))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Why an approval does not count.

@@ -975,3 +975,54 @@ fn files_changed_on_one_side_merge_byte_for_byte() {
         .unwrap();
     assert_eq!(out.stdout, bytes);
 }
+
+#[test]
+fn a_change_across_reviewers_paths_needs_a_reviewer_of_each() {
+    let r = TestRepo::sample();
+    let start = r.git(&["rev-parse", "HEAD"]).trim().to_string();
+    // One change touching plans/** (Lan's) and agencies/** (Tâm's).
+    run_ok(
+        as_who(r.cmd(), THU)
+            .args(["set", "a04", "output", "Báo cáo chuyên đề"])
+            .pipe(),
+    );
+    run_ok(
+        as_who(r.cmd(), THU)
+            .args(["set", "tand-tinh", "notes", "Đầu mối: Tòa Gia đình"])
+            .pipe(),
+    );
+    run_ok(as_who(r.cmd(), THU).args(["review", "submit"]).pipe());
+    // Hùng reviews reports only: none of this change is his.
+    let (_, err) = run_fail(
+        as_who(r.cmd(), HUNG)
+            .args(["review", "approve", "1"])
+            .pipe(),
+    );
+    assert!(err.contains("not a reviewer for"), "{err}");
+    // Lan covers the assignment; the agency still waits for its reviewer.
+    let (out, err) = {
+        let o = as_who(r.cmd(), LAN)
+            .args(["review", "approve", "1"])
+            .pipe()
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    assert!(
+        format!("{out}{err}").contains("agencies/tand-tinh.toml"),
+        "{out}{err}"
+    );
+    assert_eq!(
+        r.git(&["rev-parse", "main"]).trim(),
+        start,
+        "not merged yet"
+    );
+    let out = run_ok(as_who(r.cmd(), TAM).args(["review", "approve", "1"]).pipe());
+    assert!(out.contains("merged into main"), "{out}");
+    let out = run_ok(r.cmd().args(["audit"]).pipe());
+    assert!(out.contains("the review policy held"), "{out}");
+}
