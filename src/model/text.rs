@@ -13,15 +13,10 @@ pub fn is_nfc(s: &str) -> bool {
     let mut i = 0;
     let mut prev = 0;
     while i < b.len() {
-        if b[i] < 0x80 {
+        let len = plain_len(b, i);
+        if len > 0 {
             prev = i;
-            i += 1;
-            continue;
-        }
-        let c = s[i..].chars().next().expect("char boundary");
-        if is_plain_latin(c) {
-            prev = i;
-            i += c.len_utf8();
+            i += len;
             continue;
         }
         let mut end = i;
@@ -43,9 +38,23 @@ pub fn is_nfc(s: &str) -> bool {
     true
 }
 
-/// Precomposed Latin letters and symbols that are NFC starters (checked exhaustively in tests).
+/// The length of the character at `b[i]` when it is ASCII or [`is_plain_latin`], read from the
+/// UTF-8 bytes directly (a lead byte C2–CB is U+0080–U+02FF; E1 B8–BB is U+1E00–U+1EFF); 0 for
+/// any other character.
+fn plain_len(b: &[u8], i: usize) -> usize {
+    match b[i] {
+        0x00..=0x7F => 1,
+        0xC2..=0xCB => 2,
+        0xE1 if matches!(b.get(i + 1), Some(0xB8..=0xBB)) => 3,
+        _ => 0,
+    }
+}
+
+/// Characters that are NFC starters on their own: C1 controls, Latin-1 to Latin Extended-B,
+/// IPA and spacing modifiers, Latin Extended Additional (checked exhaustively in tests).
+#[cfg(test)]
 fn is_plain_latin(c: char) -> bool {
-    matches!(c as u32, 0xA0..=0x2FF | 0x1E00..=0x1EFF)
+    matches!(c as u32, 0x80..=0x2FF | 0x1E00..=0x1EFF)
 }
 
 /// `s` in NFC, borrowing when it already is.
@@ -110,17 +119,33 @@ mod tests {
     #[test]
     fn plain_latin_fast_path_matches_the_tables() {
         use unicode_normalization::char::canonical_combining_class;
-        for cp in (0xA0..=0x2FF).chain(0x1E00..=0x1EFF) {
+        for cp in (0x80..=0x2FF).chain(0x1E00..=0x1EFF) {
             let Some(c) = char::from_u32(cp) else {
                 continue;
             };
             assert!(is_plain_latin(c));
+            assert_eq!(
+                plain_len(c.to_string().as_bytes(), 0),
+                c.len_utf8(),
+                "{cp:X}"
+            );
             assert_eq!(canonical_combining_class(c), 0, "{cp:X} is a starter");
             let one = c.to_string();
             assert!(
                 matches!(is_nfc_quick(one.chars()), IsNormalized::Yes),
                 "{cp:X}"
             );
+        }
+    }
+
+    #[test]
+    fn byte_classification_covers_exactly_the_plain_characters() {
+        for cp in 0x80..0x3_0000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let fast = plain_len(c.to_string().as_bytes(), 0) > 0;
+            assert_eq!(fast, is_plain_latin(c), "{cp:X}");
         }
     }
 

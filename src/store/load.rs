@@ -91,27 +91,50 @@ pub fn parse_path_text(rel: &str, text: &str) -> Result<Record, Vec<Diagnostic>>
     }
 }
 
-fn read_text(root: &Path, rel: &str) -> std::result::Result<String, Diagnostic> {
-    let p = root.join(rel);
-    let bytes = std::fs::read(&p).map_err(|e| Diagnostic {
-        path: rel.to_string(),
-        line: 1,
-        column: 1,
-        field: String::new(),
-        message: format!("cannot read: {e}"),
-    })?;
-    String::from_utf8(bytes).map_err(|e| {
-        let off = e.utf8_error().valid_up_to();
-        let (line, column) =
-            super::parse::line_col(std::str::from_utf8(&e.as_bytes()[..off]).unwrap_or(""), off);
-        Diagnostic {
+/// Reads a record file into `buf` (reused across files: one allocation per thread, no `stat`)
+/// and parses it.
+fn read_and_parse(
+    root: &Path,
+    rel: &str,
+    buf: &mut Vec<u8>,
+) -> std::result::Result<Record, Vec<Diagnostic>> {
+    use std::io::Read;
+    let whole = |line, column, message: String| {
+        vec![Diagnostic {
             path: rel.to_string(),
             line,
             column,
             field: String::new(),
-            message: "not UTF-8 text".into(),
+            message,
+        }]
+    };
+    buf.clear();
+    let p = root.join(rel);
+    // One byte past the limit is enough to know a file is too large.
+    let limit = super::parse::MAX_FILE_BYTES as u64 + 1;
+    std::fs::File::open(&p)
+        .and_then(|f| f.take(limit).read_to_end(buf))
+        .map_err(|e| whole(1, 1, format!("cannot read: {e}")))?;
+    if buf.len() as u64 == limit {
+        let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(limit);
+        return Err(whole(
+            1,
+            1,
+            format!(
+                "file is {size} bytes, over the limit of {}",
+                super::parse::MAX_FILE_BYTES
+            ),
+        ));
+    }
+    match std::str::from_utf8(buf) {
+        Ok(text) => parse_path_text(rel, text),
+        Err(e) => {
+            let off = e.valid_up_to();
+            let valid = std::str::from_utf8(&buf[..off]).unwrap_or("");
+            let (line, column) = super::parse::line_col(valid, off);
+            Err(whole(line, column, "not UTF-8 text".into()))
         }
-    })
+    }
 }
 
 /// Adds parsed records to a set (in the order given).
@@ -161,10 +184,8 @@ pub fn load_dir(root: &Path) -> Result<Loaded> {
     let files = paths.len();
     let results: Vec<(String, std::result::Result<Record, Vec<Diagnostic>>)> = paths
         .into_par_iter()
-        .map(|rel| {
-            let r = read_text(root, &rel)
-                .map_err(|d| vec![d])
-                .and_then(|t| parse_path_text(&rel, &t));
+        .map_init(Vec::new, |buf, rel| {
+            let r = read_and_parse(root, &rel, buf);
             (rel, r)
         })
         .collect();
