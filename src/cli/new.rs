@@ -29,7 +29,7 @@ pub struct AgencyArgs {
     pub name: Option<String>,
     #[arg(long)]
     pub short_name: Option<String>,
-    /// department, peoples_committee, court, procuracy, front, police, statistics_office, ministry, unit, office, other
+    /// department, peoples_committee, peoples_council, court, procuracy, front, police, statistics_office, ministry, unit, office, other
     #[arg(long)]
     pub kind: Option<String>,
     #[arg(long)]

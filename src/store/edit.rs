@@ -56,6 +56,18 @@ fn schema_type(kind: Kind, segs: &[Seg]) -> Option<String> {
     }
 }
 
+/// The fields a record of this kind may have at its top level, as the schema lists them.
+fn top_level_fields(kind: Kind) -> Vec<String> {
+    serde_json::from_str::<serde_json::Value>(super::schema_text(kind))
+        .ok()
+        .and_then(|s| {
+            s.get("properties")
+                .and_then(|p| p.as_object())
+                .map(|p| p.keys().cloned().collect())
+        })
+        .unwrap_or_default()
+}
+
 /// Builds the TOML value for `raw`, typed like the value it replaces (or as the schema says).
 fn typed_value(
     raw: &str,
@@ -232,9 +244,14 @@ pub fn set_in_document(text: &str, kind: Kind, field: &str, raw: &str) -> Result
         }
         None => {
             if ty.is_none() {
+                let known = if segs.len() == 1 {
+                    format!(" (its fields: {})", top_level_fields(kind).join(", "))
+                } else {
+                    String::new()
+                };
                 return Err(StoreError::Field {
                     record: field.to_string(),
-                    message: format!("a {} has no field {last:?}", kind.as_str()),
+                    message: format!("{} records have no field {last:?}{known}", kind.as_str()),
                 });
             }
             let new = typed_value(raw, None, ty.as_deref(), field)?;
