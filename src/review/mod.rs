@@ -435,6 +435,12 @@ fn merged_problems(
     )?)
 }
 
+/// The records a planned merge writes, relative to the data root.
+fn touched_records(store: &Store, planned: &Planned) -> Vec<String> {
+    let paths: Vec<String> = planned.updates.iter().map(|(p, _)| p.clone()).collect();
+    record_paths(store, &paths)
+}
+
 fn record_paths(store: &Store, repo_paths: &[String]) -> Vec<String> {
     repo_paths
         .iter()
@@ -658,14 +664,7 @@ pub fn show(store: &Store, id: u64) -> Result<Details> {
     } else {
         vec![]
     };
-    let touched = record_paths(
-        store,
-        &planned
-            .updates
-            .iter()
-            .map(|(p, _)| p.clone())
-            .collect::<Vec<_>>(),
-    );
+    let touched = touched_records(store, &planned);
     let authors = authors(store, head, target)?;
     let may_approve = policy::eligible(&policy, &touched, &authors)
         .into_iter()
@@ -745,14 +744,7 @@ pub fn approve(
         me.name().unwrap_or("").to_string(),
         me.email().unwrap_or("").to_string(),
     );
-    let touched = record_paths(
-        store,
-        &planned
-            .updates
-            .iter()
-            .map(|(p, _)| p.clone())
-            .collect::<Vec<_>>(),
-    );
+    let touched = touched_records(store, &planned);
     let authors = authors(store, head, target)?;
     if let Some(refusal) = policy::refusal(&policy, &email, &touched, &authors) {
         return Err(ReviewError::Refused { id, refusal });
@@ -1234,14 +1226,7 @@ pub fn check_branch(store: &Store, base_rev: &str, head_rev: &str) -> Result<Bra
         .unwrap_or_default();
     let planned = plan_merge(store, base, head, &[])?;
     let problems = merged_problems(store, base, &planned.updates)?;
-    let touched = record_paths(
-        store,
-        &planned
-            .updates
-            .iter()
-            .map(|(p, _)| p.clone())
-            .collect::<Vec<_>>(),
-    );
+    let touched = touched_records(store, &planned);
     let authors = authors(store, head, base)?;
     Ok(BranchCheck {
         base: base.to_string(),

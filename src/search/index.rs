@@ -115,6 +115,21 @@ struct State {
     overlay: BTreeMap<String, String>,
 }
 
+impl State {
+    /// The state of an index that reflects `head` and the work-tree files in `overlay`.
+    fn of(store: &Store, head: &Option<String>, overlay: &Overlay) -> State {
+        State {
+            format: FORMAT,
+            prefix: store.prefix().to_string(),
+            commit: head.clone(),
+            overlay: overlay
+                .iter()
+                .map(|(p, (b, _))| (p.clone(), b.clone()))
+                .collect(),
+        }
+    }
+}
+
 /// What opening the index did to bring it up to date.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -638,15 +653,7 @@ fn fill(
             writer.add_document(to_tantivy(&fields, &r))?;
         }
     }
-    let state = State {
-        format: FORMAT,
-        prefix: store.prefix().to_string(),
-        commit: head.clone(),
-        overlay: overlay
-            .iter()
-            .map(|(p, (b, _))| (p.clone(), b.clone()))
-            .collect(),
-    };
+    let state = State::of(store, head, overlay);
     commit_with_state(&mut writer, &state)?;
     writer.wait_merging_threads()?;
     Ok(state)
@@ -756,15 +763,7 @@ fn catch_up(
             writer.add_document(to_tantivy(&fields, &r))?;
         }
     }
-    let new_state = State {
-        format: FORMAT,
-        prefix: store.prefix().to_string(),
-        commit: head.clone(),
-        overlay: overlay
-            .iter()
-            .map(|(p, (b, _))| (p.clone(), b.clone()))
-            .collect(),
-    };
+    let new_state = State::of(store, head, overlay);
     commit_with_state(&mut writer, &new_state)?;
     // Merges of small segments are quick; wait so that no thread outlives the lock.
     writer.wait_merging_threads()?;
