@@ -227,7 +227,8 @@ impl SearchIndex {
             && let Some(snap) = read_snapshot(store)
             && snap.commit == head
             && snap.racy_dirs.is_empty()
-            && snap.dirs == fingerprint(&store.stat_record_dirs()?)
+            && snap.dirs == fingerprint(&snap.dir_stats)
+            && store.record_dirs_unchanged(&snap.dir_stats)
             && (freshness == Freshness::Quick
                 || snap.files.as_deref() == Some(&fingerprint(&store.stat_record_files()?)))
             && racy_ok(store, &snap.racy, &state, &head)?

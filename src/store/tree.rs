@@ -324,18 +324,9 @@ impl Store {
     /// plan, its assignments/ and reports/, each period): a file created, deleted or saved by
     /// rename changes its folder. Cheap: there are far fewer folders than records.
     pub fn stat_record_dirs(&self) -> Result<Vec<FileStat>> {
-        use std::os::unix::fs::MetadataExt;
         let root = self.root();
         let mut out = Vec::new();
-        let mut push = |rel: String, m: &std::fs::Metadata| {
-            out.push(FileStat {
-                path: rel,
-                size: 0,
-                mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
-                ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
-                ino: m.ino(),
-            })
-        };
+        let mut push = |rel: String, m: &std::fs::Metadata| out.push(dir_stat(rel, m));
         let subdirs = |dir: &Path| -> Vec<(String, std::fs::Metadata)> {
             match std::fs::read_dir(dir) {
                 Ok(rd) => rd
@@ -373,6 +364,21 @@ impl Store {
         Ok(out)
     }
 
+    /// True when every folder in `known` (as [`Store::stat_record_dirs`] once saw them) still has
+    /// the same stat: then no record file was created, deleted or renamed in them, and no folder
+    /// was added under them. Costs one `stat` per folder and no listing.
+    pub fn record_dirs_unchanged(&self, known: &[FileStat]) -> bool {
+        use rayon::prelude::*;
+        let root = self.root();
+        !known.is_empty()
+            && known
+                .par_iter()
+                .all(|d| match std::fs::symlink_metadata(root.join(&d.path)) {
+                    Ok(m) => dir_stat(d.path.clone(), &m) == *d,
+                    Err(_) => false,
+                })
+    }
+
     /// The record files directly in a folder of the data root (relative paths).
     pub fn record_files_in(&self, dir_rel: &str) -> Result<Vec<String>> {
         let dir = self.root().join(dir_rel);
@@ -386,6 +392,18 @@ impl Store {
             .filter_map(|e| e.file_name().to_str().map(|n| format!("{dir_rel}/{n}")))
             .filter(|rel| is_record_path(rel))
             .collect())
+    }
+}
+
+/// A folder's stat as [`Store::stat_record_dirs`] records it.
+fn dir_stat(path: String, m: &std::fs::Metadata) -> FileStat {
+    use std::os::unix::fs::MetadataExt;
+    FileStat {
+        path,
+        size: 0,
+        mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+        ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
+        ino: m.ino(),
     }
 }
 
