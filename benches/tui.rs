@@ -70,6 +70,10 @@ fn main() {
     let total = ui.state().index.total;
     let rss = proc_status("VmRSS:");
     let hwm = proc_status("VmHWM:");
+    // Resident memory is the process's own (anonymous) pages plus the pages of files it maps:
+    // the search index is read through mmap, and those pages are the kernel's file cache.
+    let anon = proc_status("RssAnon:");
+    let file = proc_status("RssFile:");
 
     // Moving in the tree.
     let t = Instant::now();
@@ -129,6 +133,7 @@ fn main() {
         ms(labels)
     );
     println!("  resident memory after load:   {rss:>10}   (peak {hwm}; budget 300 MB)");
+    println!("    of which: own memory {anon}, mapped index and other files {file}");
     println!("  tree move + draw:             {:>10}", ms(per_move));
     println!(
         "  search keystroke + draw:      {:>10}   worst {} ({hits} hits, {} search; a frame is 16.7 ms)",

@@ -627,9 +627,9 @@ fn fill(
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 4);
-    // 40 MB of indexing memory per thread keeps a first build at 100k records, inside the
+    // 20 MB of indexing memory per thread keeps a first build at 100k records, inside the
     // terminal UI with its tree loaded, under 300 MB resident.
-    let mut writer: IndexWriter = index.writer_with_num_threads(threads, 40_000_000 * threads)?;
+    let mut writer: IndexWriter = index.writer_with_num_threads(threads, 20_000_000 * threads)?;
     writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     let blobs: Vec<&str> = entries.iter().map(|e| e.blob.as_str()).collect();
     let blob_reader = store.blob_reader();
