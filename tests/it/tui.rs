@@ -334,7 +334,12 @@ struct Tmux {
 impl Tmux {
     /// Starts `kehoach ARGS` in a detached tmux session of the given size.
     fn start(repo: &TestRepo, name: &str, args: &[&str]) -> Tmux {
-        let socket = format!("kehoach-{name}-{}", std::process::id());
+        // The socket lives in the test's temporary folder, so that nothing is left behind.
+        let socket = repo
+            .home()
+            .join(format!("tmux-{name}.sock"))
+            .display()
+            .to_string();
         let t = Tmux {
             socket,
             home: repo.home(),
@@ -365,7 +370,7 @@ impl Tmux {
         c.env("LC_ALL", "C.UTF-8")
             .env("TERM", "xterm")
             .env_remove("TMUX")
-            .args(["-L", &self.socket, "-f", "/dev/null"]);
+            .args(["-S", &self.socket, "-f", "/dev/null"]);
         c
     }
 
@@ -524,7 +529,7 @@ fn tmux_demo_opens_on_the_seed_plan() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(tmp.path().join("home")).unwrap();
     let home = tmp.path().join("home");
-    let socket = format!("kehoach-demo-{}", std::process::id());
+    let socket = home.join("tmux-demo.sock").display().to_string();
     let tm = Tmux {
         socket,
         home: home.clone(),
