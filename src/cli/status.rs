@@ -60,6 +60,21 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             s.branch
         ),
     }
+    // Where edits go under the review policy, and this branch's request.
+    let reviewed = store.config().is_ok_and(|c| !c.review.reviewers.is_empty());
+    if reviewed && let Ok(b) = crate::review::branch_state(&store) {
+        outln!("{}", crate::model::text::sanitize_line(&b.line_en()));
+        if let Some(r) = &b.request {
+            outln!(
+                "review request {}: {} ({})",
+                r.id,
+                r.state.as_str(),
+                crate::model::text::sanitize_line(&r.title)
+            );
+        } else if b.on_change_branch {
+            outln!("no review request yet: `kehoach review submit` asks for one");
+        }
+    }
     if let Some(h) = &s.head {
         outln!(
             "last commit {}  {}  {}",
