@@ -4,18 +4,6 @@ use std::path::Path;
 
 use super::output::{CliError, fit, print_json};
 
-/// Collects a line of output (printed at the end, quietly stopping if the reader went away,
-/// as with `kehoach log | head`).
-macro_rules! out {
-    ($o:ident) => {
-        $o.push('\n')
-    };
-    ($o:ident, $($t:tt)*) => {{
-        $o.push_str(&format!($($t)*));
-        $o.push('\n');
-    }};
-}
-
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Blames the committed version (HEAD); `kehoach diff ID` shows changes not yet committed.\n\nExample:\n  kehoach blame a03"
@@ -30,7 +18,6 @@ pub struct Args {
 
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let store = super::open(cwd)?;
-    let mut out = String::new();
     let rr = store.find_anywhere(&args.id)?;
     let fields = store.blame(&rr.path)?;
     if args.json {
@@ -41,16 +28,14 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             "fields": fields,
         }));
     }
-    out!(
-        out,
+    outln!(
         "{} {}  ({})",
         rr.kind.as_str(),
         rr.id,
         store.repo_path(&rr.path)
     );
     for f in &fields {
-        out!(
-            out,
+        outln!(
             "{} {} {}  {}  {}",
             fit(&f.field, 20),
             fit(&f.value, 20),
@@ -59,5 +44,5 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             fit(&f.commit.author, 14).trim_end()
         );
     }
-    super::output::emit(&out)
+    Ok(())
 }

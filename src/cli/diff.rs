@@ -4,18 +4,6 @@ use std::path::Path;
 
 use super::output::{CliError, print_json};
 
-/// Collects a line of output (printed at the end, quietly stopping if the reader went away,
-/// as with `kehoach log | head`).
-macro_rules! out {
-    ($o:ident) => {
-        $o.push('\n')
-    };
-    ($o:ident, $($t:tt)*) => {{
-        $o.push_str(&format!($($t)*));
-        $o.push('\n');
-    }};
-}
-
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Without REV: the changes not yet committed (work tree against HEAD).\n\
@@ -37,7 +25,6 @@ pub struct Args {
 
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let store = super::open(cwd)?;
-    let mut out = String::new();
     let (revs, id): (Option<String>, Option<String>) = match (&args.first, &args.id) {
         (Some(a), Some(b)) => (Some(a.clone()), Some(b.clone())),
         (Some(a), None) => {
@@ -66,13 +53,8 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         for line in super::log::record_lines(d) {
             // `plans/…/assignments/a03  due: 2025-12-15 → 2025-11-30`
             let detail = line.split_once("  ").map(|(_, r)| r).unwrap_or(&line);
-            out!(
-                out,
-                "{}  {}",
-                crate::model::text::sanitize_line(name),
-                detail
-            );
+            outln!("{}  {}", crate::model::text::sanitize_line(name), detail);
         }
     }
-    super::output::emit(&out)
+    Ok(())
 }

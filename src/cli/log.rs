@@ -6,18 +6,6 @@ use super::output::{CliError, print_json};
 use crate::model::text::sanitize_line;
 use crate::store::history::{RecordDiff, Status};
 
-/// Collects a line of output (printed at the end, quietly stopping if the reader went away,
-/// as with `kehoach log | head`).
-macro_rules! out {
-    ($o:ident) => {
-        $o.push('\n')
-    };
-    ($o:ident, $($t:tt)*) => {{
-        $o.push_str(&format!($($t)*));
-        $o.push('\n');
-    }};
-}
-
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  kehoach log a03          every version of assignment a03, newest first\n  kehoach log              the last commits, with the records and fields each changed\n  kehoach log -n 5 --json"
@@ -55,7 +43,6 @@ pub fn record_lines(r: &RecordDiff) -> Vec<String> {
 
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let store = super::open(cwd)?;
-    let mut out = String::new();
     match &args.id {
         Some(id) => {
             let rr = store.find_anywhere(id)?;
@@ -78,8 +65,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
                     "versions": versions,
                 }));
             }
-            out!(
-                out,
+            outln!(
                 "{} {}  ({}): {} version{}",
                 rr.kind.as_str(),
                 rr.id,
@@ -88,29 +74,24 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
                 if versions.len() == 1 { "" } else { "s" }
             );
             for v in &versions {
-                out!(out);
-                out!(
-                    out,
+                outln!();
+                outln!(
                     "{}  {}  {}",
                     v.commit.short_id(),
                     v.commit.short_date(),
                     sanitize_line(&v.commit.author)
                 );
-                out!(out, "    {}", sanitize_line(&v.commit.summary));
+                outln!("    {}", sanitize_line(&v.commit.summary));
                 match v.status {
-                    Status::Created => out!(out, "    created"),
-                    Status::Deleted => out!(out, "    deleted"),
+                    Status::Created => outln!("    created"),
+                    Status::Deleted => outln!("    deleted"),
                     Status::Renamed => {
-                        out!(
-                            out,
-                            "    renamed from {}",
-                            v.old_path.as_deref().unwrap_or("?")
-                        )
+                        outln!("    renamed from {}", v.old_path.as_deref().unwrap_or("?"))
                     }
                     Status::Changed => {}
                 }
                 for c in &v.changes {
-                    out!(out, "    {c}");
+                    outln!("    {c}");
                 }
             }
         }
@@ -121,24 +102,22 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             }
             for (i, e) in entries.iter().enumerate() {
                 if i > 0 {
-                    out!(out);
+                    outln!();
                 }
-                out!(
-                    out,
+                outln!(
                     "{}  {}  {}",
                     e.commit.short_id(),
                     e.commit.short_date(),
                     sanitize_line(&e.commit.author)
                 );
-                out!(out, "    {}", sanitize_line(&e.commit.summary));
+                outln!("    {}", sanitize_line(&e.commit.summary));
                 const MAX: usize = 12;
                 let lines: Vec<String> = e.records.iter().flat_map(record_lines).collect();
                 for l in lines.iter().take(MAX) {
-                    out!(out, "    {l}");
+                    outln!("    {l}");
                 }
                 if lines.len() > MAX {
-                    out!(
-                        out,
+                    outln!(
                         "    … and {} more (kehoach diff {}~1..{})",
                         lines.len() - MAX,
                         e.commit.short_id(),
@@ -148,5 +127,5 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             }
         }
     }
-    super::output::emit(&out)
+    Ok(())
 }

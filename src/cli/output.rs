@@ -101,17 +101,6 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
-/// Writes collected output to stdout; a reader that went away (`kehoach log | head`) is not an
-/// error.
-pub fn emit(text: &str) -> Result<(), CliError> {
-    use std::io::ErrorKind;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() != ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
-}
-
 /// Writes command output; a closed pipe ends the process quietly, as `| head` expects.
 pub fn write_out(args: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
