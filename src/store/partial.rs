@@ -294,9 +294,9 @@ pub fn scan_assignment(text: &str) -> Option<Assignment> {
     })
 }
 
-/// Like [`load_assignments`], reading assignments with [`scan_assignment`] (a full parse only
-/// when it declines): their description, output, source and notes are left empty.
-pub fn load_assignments_brief(root: &Path, plans: Option<&[String]>) -> Result<Partial> {
+/// The files the assignment loaders read for `plans` (every plan when None): the agencies and
+/// plans (`base`), and the plans' assignments.
+fn assignment_sources(root: &Path, plans: Option<&[String]>) -> Result<(Vec<String>, Vec<String>)> {
     let ids: Vec<String> = match plans {
         Some(p) => p.to_vec(),
         None => plan_ids(root),
@@ -310,15 +310,31 @@ pub fn load_assignments_brief(root: &Path, plans: Option<&[String]>) -> Result<P
         base.push(layout::plan_path(p));
         asg.extend(assignment_paths(root, p));
     }
+    Ok((base, asg))
+}
+
+/// An assignment read with [`scan_assignment`], or fully parsed when the scanner declines.
+fn brief_assignment(rel: &str, text: &str) -> std::result::Result<Assignment, String> {
+    match scan_assignment(text) {
+        Some(a) => Ok(a),
+        None => match parse_fast(rel, text) {
+            Ok(Record::Assignment(a)) => Ok(a),
+            Ok(_) => Err("not an assignment".into()),
+            Err(m) => Err(m),
+        },
+    }
+}
+
+/// Like [`load_assignments`], reading assignments with [`scan_assignment`] (a full parse only
+/// when it declines): their description, output, source and notes are left empty.
+pub fn load_assignments_brief(root: &Path, plans: Option<&[String]>) -> Result<Partial> {
+    let (base, asg) = assignment_sources(root, plans)?;
     let mut out = read_paths(root, base, true);
-    let scanned: Vec<(String, std::result::Result<Record, String>)> = asg
+    let scanned: Vec<(String, std::result::Result<Assignment, String>)> = asg
         .into_par_iter()
         .map(|rel| {
             let r = match std::fs::read_to_string(root.join(&rel)) {
-                Ok(t) => match scan_assignment(&t) {
-                    Some(a) => Ok(Record::Assignment(a)),
-                    None => parse_fast(&rel, &t),
-                },
+                Ok(t) => brief_assignment(&rel, &t),
                 Err(e) => Err(format!("cannot read: {e}")),
             };
             (rel, r)
@@ -327,11 +343,10 @@ pub fn load_assignments_brief(root: &Path, plans: Option<&[String]>) -> Result<P
     out.files += scanned.len();
     for (path, r) in scanned {
         match r {
-            Ok(Record::Assignment(record)) => out
+            Ok(record) => out
                 .records
                 .assignments
                 .push(crate::model::rules::Located { path, record }),
-            Ok(_) => {}
             Err(m) => out.problems.push(format!("{path}: {m}")),
         }
     }
@@ -342,32 +357,13 @@ pub fn load_assignments_brief(root: &Path, plans: Option<&[String]>) -> Result<P
 /// not read again.
 pub fn load_assignments_cached(store: &super::Store, plans: Option<&[String]>) -> Result<Partial> {
     let root = store.root();
-    let ids: Vec<String> = match plans {
-        Some(p) => p.to_vec(),
-        None => plan_ids(root),
-    };
-    let mut base = base_paths(root);
-    let mut asg = Vec::new();
-    for p in &ids {
-        if crate::model::check_id(p).is_err() || !root.join(layout::plan_path(p)).is_file() {
-            return Err(StoreError::NotFound(p.clone()));
-        }
-        base.push(layout::plan_path(p));
-        asg.extend(assignment_paths(root, p));
-    }
+    let (base, asg) = assignment_sources(root, plans)?;
     let mut out = read_paths(root, base, true);
     let mut cache: super::cache::FileCache<std::result::Result<Assignment, String>> =
         super::cache::FileCache::open(store, "assignments");
     let all: Option<std::collections::HashSet<String>> =
         plans.is_none().then(|| asg.iter().cloned().collect());
-    let vals = cache.values(root, asg, |rel, text| match scan_assignment(text) {
-        Some(a) => Ok(a),
-        None => match parse_fast(rel, text) {
-            Ok(Record::Assignment(a)) => Ok(a),
-            Ok(_) => Err("not an assignment".into()),
-            Err(m) => Err(m),
-        },
-    });
+    let vals = cache.values(root, asg, brief_assignment);
     let keep: Option<std::collections::HashSet<&str>> =
         all.as_ref().map(|a| a.iter().map(String::as_str).collect());
     cache.save(keep.as_ref());
