@@ -195,6 +195,12 @@ fn external_editor_errors_keep_the_text_and_reopen() {
     assert!(screen.contains("nothing was written"), "{screen}");
     assert!(screen.contains("due"), "{screen}");
     assert_eq!(repo.git(&["rev-parse", "HEAD"]), before);
+    // The same screen on a larger terminal.
+    let mut wide = open(&repo, Lang::En, 120, 40);
+    wide.app.runtime.editor = ui.app.runtime.editor.clone();
+    wide.keys("j j E");
+    insta::assert_snapshot!("editor_error_120x40", wide.screen());
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), before);
     // Reopening shows the problem in the file and gets the text as it was left.
     let seen = repo.tmp.path().join("seen.toml");
     ui.app.runtime.editor = format!(
