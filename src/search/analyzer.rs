@@ -29,44 +29,69 @@ fn is_tone_mark(c: char) -> bool {
     )
 }
 
-fn is_word_char(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_alphanumeric()
-    } else {
-        c.is_alphanumeric() || is_combining_mark(c)
-    }
-}
-
-/// Characters below this have their folded form and tone in [`table`].
+/// Characters below this are described by [`table`]; the rest go through the Unicode tables.
 const TABLE_END: u32 = 0x2000;
 
-/// For each character below [`TABLE_END`]: its lowercase form without diacritics when that is
-/// one character ('\0' otherwise), and whether it carries a tone mark.
-fn table() -> &'static [(char, bool)] {
-    static T: std::sync::OnceLock<Vec<(char, bool)>> = std::sync::OnceLock::new();
+/// What analysis needs to know of one character below [`TABLE_END`].
+#[derive(Debug, Clone, Copy, Default)]
+struct CharInfo {
+    /// Its lowercase form without diacritics, when that is one character ('\0' otherwise).
+    fold: char,
+    /// Its lowercase form, when that is one character ('\0' otherwise).
+    lower: char,
+    /// It carries a tone mark.
+    tone: bool,
+    /// It belongs in a word: a letter, a digit or a combining mark.
+    word: bool,
+    /// It is a combining mark.
+    mark: bool,
+}
+
+fn table() -> &'static [CharInfo] {
+    static T: std::sync::OnceLock<Vec<CharInfo>> = std::sync::OnceLock::new();
     T.get_or_init(|| {
         (0..TABLE_END)
             .map(|u| {
                 let Some(c) = char::from_u32(u) else {
-                    return ('\0', false);
+                    return CharInfo::default();
+                };
+                let mark = is_combining_mark(c);
+                let mut info = CharInfo {
+                    word: c.is_alphanumeric() || mark,
+                    mark,
+                    ..CharInfo::default()
                 };
                 let mut lower = c.to_lowercase();
                 let (Some(l), None) = (lower.next(), lower.next()) else {
-                    return ('\0', false);
+                    return info;
                 };
+                info.lower = l;
                 if l == 'đ' {
-                    return ('d', false);
+                    info.fold = 'd';
+                    return info;
                 }
                 let tone = l.nfd().any(is_tone_mark);
                 let mut base = l.nfd().filter(|c| !is_combining_mark(*c));
                 match (base.next(), base.next()) {
-                    (Some(b), None) => (b, tone),
-                    (None, None) => ('\0', tone),
-                    _ => ('\0', false),
+                    (Some(b), None) => (info.fold, info.tone) = (b, tone),
+                    (None, None) => info.tone = tone,
+                    _ => {}
                 }
+                info
             })
             .collect()
     })
+}
+
+fn info(c: char) -> Option<&'static CharInfo> {
+    table().get(c as usize)
+}
+
+fn is_word_char(c: char) -> bool {
+    match info(c) {
+        Some(i) => i.word,
+        None => c.is_alphanumeric() || is_combining_mark(c),
+    }
 }
 
 /// The folded form of one character when it is one character.
@@ -74,14 +99,14 @@ fn fold_char(c: char) -> Option<char> {
     if c.is_ascii() {
         return Some(c.to_ascii_lowercase());
     }
-    match table().get(c as usize) {
-        Some(&(f, _)) if f != '\0' => Some(f),
+    match info(c) {
+        Some(i) if i.fold != '\0' => Some(i.fold),
         _ => None,
     }
 }
 
 fn has_tone(c: char) -> bool {
-    table().get(c as usize).is_some_and(|&(_, t)| t)
+    info(c).is_some_and(|i| i.tone)
 }
 
 /// A word of a text: where it is, and its two forms.
@@ -94,31 +119,69 @@ pub struct Word {
     pub exact: String,
 }
 
-/// The byte ranges of the words of `text`.
-pub fn word_ranges(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        match (is_word_char(c), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((s, i));
-                start = None;
+/// The byte ranges of the words of a text, in order (see [`word_ranges`]).
+pub struct WordRanges<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl WordRanges<'_> {
+    /// Whether the character at byte `i` belongs in a word, and its length.
+    fn char_at(&self, i: usize) -> (bool, usize) {
+        let b = self.text.as_bytes()[i];
+        if b < 0x80 {
+            return (b.is_ascii_alphanumeric(), 1);
+        }
+        let c = self.text[i..]
+            .chars()
+            .next()
+            .expect("a character starts here");
+        (is_word_char(c), c.len_utf8())
+    }
+}
+
+impl Iterator for WordRanges<'_> {
+    type Item = (usize, usize);
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let len = self.text.len();
+        loop {
+            let mut i = self.pos;
+            while i < len {
+                let (word, n) = self.char_at(i);
+                if word {
+                    break;
+                }
+                i += n;
             }
-            _ => {}
+            if i >= len {
+                self.pos = len;
+                return None;
+            }
+            let start = i;
+            while i < len {
+                let (word, n) = self.char_at(i);
+                if !word {
+                    break;
+                }
+                i += n;
+            }
+            self.pos = i;
+            if i - start <= MAX_WORD_BYTES {
+                return Some((start, i));
+            }
         }
     }
-    if let Some(s) = start {
-        out.push((s, text.len()));
-    }
-    out.retain(|&(s, e)| e - s <= MAX_WORD_BYTES);
-    out
+}
+
+/// The byte ranges of the words of `text`: runs of letters, digits and combining marks, at
+/// most [`MAX_WORD_BYTES`] long (longer runs are left out).
+pub fn word_ranges(text: &str) -> WordRanges<'_> {
+    WordRanges { text, pos: 0 }
 }
 
 /// The words of `text` with both forms.
 pub fn words(text: &str) -> Vec<Word> {
     word_ranges(text)
-        .into_iter()
         .map(|(start, end)| {
             let w = &text[start..end];
             Word {
@@ -134,6 +197,13 @@ pub fn words(text: &str) -> Vec<Word> {
 /// Lowercase, without any diacritic, `đ` as `d`.
 pub fn fold(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
+    fold_into(word, &mut out);
+    out
+}
+
+/// [`fold`], written into `out` (cleared first).
+pub fn fold_into(word: &str, out: &mut String) {
+    out.clear();
     for c in word.chars() {
         if let Some(f) = fold_char(c) {
             out.push(f);
@@ -142,9 +212,8 @@ pub fn fold(word: &str) -> String {
         if is_combining_mark(c) {
             continue;
         }
-        fold_slow(c, &mut out);
+        fold_slow(c, out);
     }
-    out
 }
 
 fn fold_slow(c: char, out: &mut String) {
@@ -164,12 +233,33 @@ pub fn has_diacritics(word: &str) -> bool {
 
 /// Lowercase NFC, with the tone mark of a final `oa`, `oe` or `uy` on its first vowel.
 pub fn exact(word: &str) -> String {
-    let lower: String = word.chars().flat_map(char::to_lowercase).collect();
-    if lower.is_ascii() {
-        return lower;
+    let mut out = String::with_capacity(word.len());
+    exact_into(word, &mut out);
+    out
+}
+
+/// [`exact`], written into `out` (cleared first).
+pub fn exact_into(word: &str, out: &mut String) {
+    out.clear();
+    let mut marks = false;
+    for c in word.chars() {
+        match info(c) {
+            Some(i) if i.lower != '\0' => {
+                out.push(i.lower);
+                marks |= i.mark;
+            }
+            _ => {
+                out.extend(c.to_lowercase());
+                marks |= is_combining_mark(c);
+            }
+        }
+    }
+    if out.is_ascii() {
+        return;
     }
     // Precomposed text whose last two letters are not oa/oe/uy with a tone on the last: as is.
-    if !lower.chars().any(is_combining_mark) {
+    if !marks {
+        let lower: &str = out;
         let mut rev = lower.chars().rev();
         let (last, prev, before) = (rev.next(), rev.next(), rev.next());
         let moves = match (prev, last) {
@@ -184,9 +274,10 @@ pub fn exact(word: &str) -> String {
             _ => false,
         };
         if !moves {
-            return lower;
+            return;
         }
     }
+    let lower = std::mem::take(out);
     // Letters with their marks: (base with its shape marks, tone mark).
     let mut slots: Vec<(String, Option<char>)> = Vec::new();
     for c in lower.nfd() {
@@ -216,42 +307,52 @@ pub fn exact(word: &str) -> String {
             slots[n - 2].1 = Some(t);
         }
     }
-    let mut out = String::with_capacity(lower.len());
+    let mut nfd = String::with_capacity(lower.len() + 4);
     for (base, tone) in slots {
-        out.push_str(&base);
+        nfd.push_str(&base);
         if let Some(t) = tone {
-            out.push(t);
+            nfd.push(t);
         }
     }
-    out.nfc().collect()
+    out.extend(nfd.nfc());
 }
 
-/// The tantivy tokenizer of one of the two forms.
+/// Name of the tokenizer of titles: folded words, without positions.
+pub const TITLE: &str = "vi_title";
+/// What a tokenizer emits for each word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Folded,
+    /// Only words with diacritics: the exact form of the others is their folded form.
+    Exact,
+}
+
+/// The tantivy tokenizer of one of the forms.
 #[derive(Clone)]
 pub struct VietTokenizer {
-    exact: bool,
+    form: Form,
     token: Token,
 }
 
 impl VietTokenizer {
-    pub fn folded() -> Self {
+    fn new(form: Form) -> Self {
         VietTokenizer {
-            exact: false,
+            form,
             token: Token::default(),
         }
     }
+    pub fn folded() -> Self {
+        Self::new(Form::Folded)
+    }
     pub fn exact() -> Self {
-        VietTokenizer {
-            exact: true,
-            token: Token::default(),
-        }
+        Self::new(Form::Exact)
     }
 }
 
 pub struct VietTokenStream<'a> {
     text: &'a str,
-    ranges: std::vec::IntoIter<(usize, usize)>,
-    exact: bool,
+    ranges: WordRanges<'a>,
+    form: Form,
     token: &'a mut Token,
 }
 
@@ -261,8 +362,8 @@ impl Tokenizer for VietTokenizer {
         self.token.reset();
         VietTokenStream {
             text,
-            ranges: word_ranges(text).into_iter(),
-            exact: self.exact,
+            ranges: word_ranges(text),
+            form: self.form,
             token: &mut self.token,
         }
     }
@@ -270,24 +371,25 @@ impl Tokenizer for VietTokenizer {
 
 impl TokenStream for VietTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        let (s, e) = loop {
+        loop {
             let Some((s, e)) = self.ranges.next() else {
                 return false;
             };
-            // The exact form of a word without diacritics is its folded form: only the folded
-            // field needs it.
-            if self.exact && self.text[s..e].is_ascii() {
-                self.token.position = self.token.position.wrapping_add(1);
-                continue;
+            let w = &self.text[s..e];
+            self.token.position = self.token.position.wrapping_add(1);
+            match self.form {
+                Form::Folded => fold_into(w, &mut self.token.text),
+                Form::Exact => {
+                    if w.is_ascii() {
+                        continue;
+                    }
+                    exact_into(w, &mut self.token.text);
+                }
             }
-            break (s, e);
-        };
-        let w = &self.text[s..e];
-        self.token.position = self.token.position.wrapping_add(1);
-        self.token.offset_from = s;
-        self.token.offset_to = e;
-        self.token.text = if self.exact { exact(w) } else { fold(w) };
-        true
+            self.token.offset_from = s;
+            self.token.offset_to = e;
+            return true;
+        }
     }
     fn token(&self) -> &Token {
         self.token

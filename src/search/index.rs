@@ -11,10 +11,9 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query as TantivyQuery,
-    RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -25,6 +24,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use super::analyzer::{self, VietTokenizer};
 use super::document::RecordDoc;
 use super::query::{DueFilter, Filter, Query, TextTerm, day_number};
+use super::ranking::{FirstByText, TopRanked};
 use super::snippet::snippet;
 use super::{Hit, SearchError};
 use crate::model::{Due, Period, PeriodKind};
@@ -33,12 +33,9 @@ use crate::store::layout::Kind;
 use crate::store::tree::FileStat;
 
 /// Changes when the schema or the analysis changes: an index of another version is rebuilt.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// Recurring due dates are indexed for these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
-/// Boosts: a title match over a body match, an exact-diacritic match over a folded one.
-const TITLE_BOOST: f32 = 2.0;
-const EXACT_BOOST: f32 = 1.5;
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -52,27 +49,32 @@ struct Fields {
     period: Field,
     due_rule: Field,
     due_day: Field,
+    /// The title and the body as they are shown (stored, not searched).
+    title: Field,
+    body: Field,
+    /// The title's words, folded and exact (ranking: records named by the words come first).
     title_f: Field,
     title_x: Field,
-    body_f: Field,
-    body_x: Field,
+    /// Title and body, folded, with positions (words and phrases).
+    text_f: Field,
+    /// Title and body, the words with diacritics in their exact form (ranking).
+    text_x: Field,
 }
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |tokenizer: &str, stored: bool| {
-        // Phrases are matched on folded fields; exact fields only lift single words.
+    let text = |tokenizer: &str| {
+        // Positions only where phrases are checked.
         let option = if tokenizer == analyzer::FOLDED {
             IndexRecordOption::WithFreqsAndPositions
         } else {
             IndexRecordOption::WithFreqs
         };
-        let o = TextOptions::default().set_indexing_options(
+        TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(tokenizer)
                 .set_index_option(option),
-        );
-        if stored { o.set_stored() } else { o }
+        )
     };
     let f = Fields {
         path: b.add_text_field("path", STRING | STORED | FAST),
@@ -85,10 +87,12 @@ fn schema() -> (Schema, Fields) {
         period: b.add_text_field("period", STRING),
         due_rule: b.add_text_field("due_rule", STRING),
         due_day: b.add_i64_field("due_day", INDEXED),
-        title_f: b.add_text_field("title_f", text(analyzer::FOLDED, true)),
-        title_x: b.add_text_field("title_x", text(analyzer::EXACT, false)),
-        body_f: b.add_text_field("body_f", text(analyzer::FOLDED, true)),
-        body_x: b.add_text_field("body_x", text(analyzer::EXACT, false)),
+        title: b.add_text_field("title", STORED),
+        body: b.add_text_field("body", STORED),
+        title_f: b.add_text_field("title_f", text(analyzer::TITLE)),
+        title_x: b.add_text_field("title_x", text(analyzer::EXACT)),
+        text_f: b.add_text_field("text_f", text(analyzer::FOLDED)),
+        text_x: b.add_text_field("text_x", text(analyzer::EXACT)),
     };
     (b.build(), f)
 }
@@ -100,6 +104,9 @@ fn register_tokenizers(index: &Index) {
     index
         .tokenizers()
         .register(analyzer::EXACT, VietTokenizer::exact());
+    index
+        .tokenizers()
+        .register(analyzer::TITLE, VietTokenizer::folded());
 }
 
 /// What the index reflects; stored as the payload of each tantivy commit.
@@ -329,25 +336,29 @@ impl SearchIndex {
     }
 
     /// The best `limit` records for a query, best first.
+    ///
+    /// Records that hold every word as typed (with its diacritics) come before those that
+    /// hold them only once folded; within each group, by BM25 over title and body.
     pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>, SearchError> {
         if limit == 0 {
             return Ok(vec![]);
         }
-        let q = self.build(query);
         let searcher = self.reader.searcher();
         let addrs: Vec<(f32, tantivy::DocAddress)> = if query.terms.is_empty() {
             // Nothing to rank by: the records in path order.
             searcher
                 .search(
-                    &q,
-                    &TopDocs::with_limit(limit)
-                        .order_by_string_fast_field("path", tantivy::Order::Asc),
+                    &self.matching(query),
+                    &FirstByText {
+                        field: "path",
+                        limit,
+                    },
                 )?
                 .into_iter()
-                .map(|(_, a)| (0.0, a))
+                .map(|a| (0.0, a))
                 .collect()
         } else {
-            searcher.search(&q, &TopDocs::with_limit(limit).order_by_score())?
+            self.ranked(&searcher, query, limit)?
         };
         let words: HashSet<String> = query.highlight_words().into_iter().collect();
         let f = self.fields;
@@ -362,8 +373,8 @@ impl SearchIndex {
             };
             let kind = Kind::parse(&get(f.kind)).unwrap_or(Kind::Config);
             let plan = get(f.plan);
-            let body = get(f.body_f);
-            let title = get(f.title_f);
+            let body = get(f.body);
+            let title = get(f.title);
             let mut snip = snippet(&body, &words, 160);
             if !snip.iter().any(|(_, h)| *h) && snippet_has(&title, &words) {
                 snip = snippet(&body, &HashSet::new(), 160);
@@ -389,60 +400,177 @@ impl SearchIndex {
         Ok(hits)
     }
 
+    /// The best `limit` records of a query with words, in tiers: records whose title holds
+    /// every word as typed (with its diacritics), then those whose text does, then the same
+    /// with the words folded; by BM25 within a tier. Each tier is one pruned pass, and the
+    /// passes stop once `limit` records are found. The scores of a tier are raised by the best
+    /// score of the tiers after it, so that scores read in order.
+    fn ranked(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &Query,
+        limit: usize,
+    ) -> Result<Vec<(f32, tantivy::DocAddress)>, SearchError> {
+        let enable = tantivy::query::EnableScoring::disabled_from_searcher(searcher);
+        let weight = |q: Option<Box<dyn TantivyQuery>>| -> Result<_, SearchError> {
+            Ok(match q {
+                Some(q) => Some(q.weight(enable)?),
+                None => None,
+            })
+        };
+        let typed_with_diacritics = query
+            .terms
+            .iter()
+            .any(|t| t.words.iter().any(|w| w.diacritics));
+        let mut tiers: Vec<Vec<(f32, tantivy::DocAddress)>> = Vec::new();
+        let mut found = 0;
+        for (exact, title) in [(true, true), (true, false), (false, true), (false, false)] {
+            if found == limit {
+                break;
+            }
+            if exact && !typed_with_diacritics {
+                continue;
+            }
+            let top = TopRanked {
+                limit: limit - found,
+                allow: weight(self.filters_query(query))?,
+                deny: weight(self.excluded_query(query))?,
+                skip: tiers.iter().flatten().map(|(_, a)| *a).collect(),
+                phrases: self.phrases(query),
+            };
+            let hits = searcher.search(&*self.words_query(query, exact, title), &top)?;
+            found += hits.len();
+            tiers.push(hits);
+        }
+        let mut floor = 0.0f32;
+        for tier in tiers.iter_mut().rev() {
+            let best = tier.iter().map(|(s, _)| *s + floor).fold(floor, f32::max);
+            for (s, _) in tier.iter_mut() {
+                *s += floor;
+            }
+            floor = best;
+        }
+        Ok(tiers.into_iter().flatten().collect())
+    }
+
     /// How many records match a query.
     pub fn count(&self, query: &Query) -> Result<usize, SearchError> {
-        let q = self.build(query);
         Ok(self
             .reader
             .searcher()
-            .search(&q, &tantivy::collector::Count)?)
+            .search(&self.matching(query), &tantivy::collector::Count)?)
     }
 
-    /// Folded fields: what must match (a term or a phrase, in the title or the body).
-    fn text_query(&self, t: &TextTerm) -> Box<dyn TantivyQuery> {
-        let f = self.fields;
-        let mut should: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
-        for (field, boost) in [(f.title_f, TITLE_BOOST), (f.body_f, 1.0)] {
-            let terms: Vec<Term> = t
-                .words
-                .iter()
-                .map(|w| Term::from_field_text(field, &w.folded))
-                .collect();
-            let q: Box<dyn TantivyQuery> = if terms.len() == 1 {
-                Box::new(TermQuery::new(
-                    terms.into_iter().next().expect("one term"),
-                    IndexRecordOption::WithFreqs,
-                ))
-            } else {
-                Box::new(PhraseQuery::new(terms))
-            };
-            let q: Box<dyn TantivyQuery> = if boost == 1.0 {
-                q
-            } else {
-                Box::new(BoostQuery::new(q, boost))
-            };
-            should.push((Occur::Should, q));
-        }
-        Box::new(BooleanQuery::new(should))
+    fn term(field: Field, text: &str) -> Box<dyn TantivyQuery> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, text),
+            IndexRecordOption::WithFreqs,
+        ))
     }
 
-    /// Exact-diacritic fields: a bonus for each word typed with diacritics and found as typed.
-    fn exact_boosts(&self, t: &TextTerm) -> Vec<(Occur, Box<dyn TantivyQuery>)> {
+    /// The phrases of a query, as folded terms in order, for the ranking passes to check.
+    fn phrases(&self, query: &Query) -> Vec<Vec<Term>> {
+        query
+            .terms
+            .iter()
+            .filter(|t| t.words.len() > 1)
+            .map(|t| {
+                t.words
+                    .iter()
+                    .map(|w| Term::from_field_text(self.fields.text_f, &w.folded))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// What one term asks of a record: a word, or the words of a phrase (next to each other
+    /// when `phrase`; else the caller checks that). With `exact`, the words typed with
+    /// diacritics must be there in that form; with `title`, every word must be in the title.
+    fn term_clauses(
+        &self,
+        t: &TextTerm,
+        exact: bool,
+        title: bool,
+        phrase: bool,
+        out: &mut Vec<Box<dyn TantivyQuery>>,
+    ) {
         let f = self.fields;
-        let mut out: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
-        for w in t.words.iter().filter(|w| w.diacritics) {
-            for (field, boost) in [
-                (f.title_x, TITLE_BOOST * EXACT_BOOST),
-                (f.body_x, EXACT_BOOST),
-            ] {
-                let q = TermQuery::new(
-                    Term::from_field_text(field, &w.exact),
-                    IndexRecordOption::WithFreqs,
-                );
-                out.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+        let (folded, exact_field) = if title {
+            (f.title_f, f.title_x)
+        } else {
+            (f.text_f, f.text_x)
+        };
+        match t.words.as_slice() {
+            [] => {}
+            [w] if exact && w.diacritics => out.push(Self::term(exact_field, &w.exact)),
+            [w] => out.push(Self::term(folded, &w.folded)),
+            words => {
+                for w in words {
+                    if exact && w.diacritics {
+                        out.push(Self::term(exact_field, &w.exact));
+                    } else {
+                        out.push(Self::term(folded, &w.folded));
+                    }
+                }
+                if phrase {
+                    let terms = words
+                        .iter()
+                        .map(|w| Term::from_field_text(f.text_f, &w.folded))
+                        .collect();
+                    out.push(Box::new(PhraseQuery::new(terms)));
+                }
             }
         }
-        out
+    }
+
+    /// Every word of the query, all required, as an intersection of plain terms that tantivy
+    /// can prune (phrases are checked by the collector).
+    fn words_query(&self, query: &Query, exact: bool, title: bool) -> Box<dyn TantivyQuery> {
+        let mut must = Vec::new();
+        for t in &query.terms {
+            self.term_clauses(t, exact, title, false, &mut must);
+        }
+        if must.len() == 1 {
+            return must.pop().expect("one clause");
+        }
+        Box::new(BooleanQuery::new(
+            must.into_iter().map(|q| (Occur::Must, q)).collect(),
+        ))
+    }
+
+    /// One excluded term, folded.
+    fn term_query(&self, t: &TextTerm) -> Box<dyn TantivyQuery> {
+        let mut must = Vec::new();
+        self.term_clauses(t, false, false, true, &mut must);
+        Box::new(BooleanQuery::new(
+            must.into_iter().map(|q| (Occur::Must, q)).collect(),
+        ))
+    }
+
+    /// Records any excluded term matches.
+    fn excluded_query(&self, query: &Query) -> Option<Box<dyn TantivyQuery>> {
+        (!query.excluded.is_empty()).then(|| {
+            Box::new(BooleanQuery::new(
+                query
+                    .excluded
+                    .iter()
+                    .map(|t| (Occur::Should, self.term_query(t)))
+                    .collect(),
+            )) as Box<dyn TantivyQuery>
+        })
+    }
+
+    /// Records every filter matches.
+    fn filters_query(&self, query: &Query) -> Option<Box<dyn TantivyQuery>> {
+        (!query.filters.is_empty()).then(|| {
+            Box::new(BooleanQuery::new(
+                query
+                    .filters
+                    .iter()
+                    .map(|fl| (Occur::Must, self.filter_query(fl)))
+                    .collect(),
+            )) as Box<dyn TantivyQuery>
+        })
     }
 
     fn keyword_query(field: Field, values: &[String]) -> Box<dyn TantivyQuery> {
@@ -510,20 +638,22 @@ impl SearchIndex {
         Box::new(ConstScoreQuery::new(q, 0.0))
     }
 
-    fn build(&self, query: &Query) -> Box<dyn TantivyQuery> {
+    /// Every record the query matches (words folded), unscored.
+    fn matching(&self, query: &Query) -> Box<dyn TantivyQuery> {
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
         for t in &query.terms {
-            clauses.push((Occur::Must, self.text_query(t)));
-            clauses.extend(self.exact_boosts(t));
+            let mut must = Vec::new();
+            self.term_clauses(t, false, false, true, &mut must);
+            clauses.extend(must.into_iter().map(|q| (Occur::Must, q)));
         }
-        for fl in &query.filters {
-            clauses.push((Occur::Must, self.filter_query(fl)));
+        if let Some(f) = self.filters_query(query) {
+            clauses.push((Occur::Must, f));
         }
         if clauses.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        for t in &query.excluded {
-            clauses.push((Occur::MustNot, self.text_query(t)));
+        if let Some(x) = self.excluded_query(query) {
+            clauses.push((Occur::MustNot, x));
         }
         Box::new(BooleanQuery::new(clauses))
     }
@@ -564,10 +694,14 @@ fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
         f.kind => r.kind.as_str(),
         f.id => r.id.as_str(),
         f.status => r.status.as_str(),
+        f.title => r.title.as_str(),
+        f.body => r.text.as_str(),
         f.title_f => r.title.as_str(),
         f.title_x => r.title.as_str(),
-        f.body_f => r.text.as_str(),
-        f.body_x => r.text.as_str(),
+        f.text_f => r.title.as_str(),
+        f.text_f => r.text.as_str(),
+        f.text_x => r.title.as_str(),
+        f.text_x => r.text.as_str(),
     );
     if let Some(p) = &r.plan {
         d.add_text(f.plan, p);

@@ -48,6 +48,7 @@ mod dir;
 pub mod document;
 mod index;
 pub mod query;
+mod ranking;
 pub mod snippet;
 
 use std::path::PathBuf;

@@ -254,7 +254,6 @@ fn is_quote(c: char) -> bool {
 fn analyse(text: &str) -> Vec<QueryWord> {
     let nfc = crate::model::text::to_nfc(text);
     word_ranges(&nfc)
-        .into_iter()
         .map(|(s, e)| {
             let w = &nfc[s..e];
             QueryWord {

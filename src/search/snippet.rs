@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::analyzer::{fold, word_ranges};
+use super::analyzer::{fold_into, word_ranges};
 
 /// A piece of text, highlighted or not.
 pub type Segment = (String, bool);
@@ -42,66 +42,68 @@ fn push(out: &mut Vec<Segment>, text: String, hl: bool) {
 /// A snippet of at most about `max_chars` characters of `text` around the words whose folded
 /// form is in `wanted`; the start of the text when none is there.
 pub fn snippet(text: &str, wanted: &HashSet<String>, max_chars: usize) -> Vec<Segment> {
-    let ranges = word_ranges(text);
-    let folded: Vec<String> = if wanted.is_empty() {
-        vec![]
-    } else {
-        ranges.iter().map(|&(s, e)| fold(&text[s..e])).collect()
+    // Every word's start (byte, character); the matched words with the index of their folded
+    // form among the wanted ones (to count different words).
+    let order: Vec<&str> = {
+        let mut v: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        v.sort_unstable();
+        v
     };
-    let matched: Vec<(usize, usize, &str)> = ranges
-        .iter()
-        .zip(&folded)
-        .filter(|(_, f)| wanted.contains(*f))
-        .map(|(&(s, e), f)| (s, e, f.as_str()))
-        .collect();
-    struct W {
-        start: usize,
-    }
-    let ws: Vec<W> = ranges.iter().map(|&(start, _)| W { start }).collect();
-    // Character index of a byte offset: counted once over the text.
-    let mut char_index = vec![0usize; text.len() + 1];
-    let mut n = 0;
-    for (i, c) in text.char_indices() {
-        char_index[i] = n;
-        for k in 1..c.len_utf8() {
-            char_index[i + k] = n;
+    let mut starts: Vec<(usize, usize)> = Vec::new();
+    let mut matched: Vec<Match> = Vec::new();
+    let mut folded = String::new();
+    let (mut byte, mut chars) = (0usize, 0usize);
+    let count = |s: &str| s.bytes().filter(|b| (*b as i8) >= -0x40).count();
+    for (s, e) in word_ranges(text) {
+        chars += count(&text[byte..s]);
+        let char_start = chars;
+        chars += count(&text[s..e]);
+        byte = e;
+        starts.push((s, char_start));
+        if order.is_empty() {
+            continue;
         }
-        n += 1;
+        fold_into(&text[s..e], &mut folded);
+        if let Ok(i) = order.binary_search(&folded.as_str()) {
+            matched.push(Match {
+                start: s,
+                end: e,
+                char_start,
+                char_end: chars,
+                word: i,
+            });
+        }
     }
-    char_index[text.len()] = n;
-    let char_at = |byte: usize| char_index[byte];
+    let total_chars = chars + count(&text[byte..]);
     let (from, to) = if matched.is_empty() {
         (0, byte_after_chars(text, 0, max_chars))
     } else {
         // The window (starting at a match) that holds the most different words, then the most.
-        let starts: Vec<usize> = matched.iter().map(|m| char_at(m.0)).collect();
-        let ends: Vec<usize> = matched.iter().map(|m| char_at(m.1)).collect();
-        let mut best = (0usize, 0usize, 0usize);
-        for (i, &s) in starts.iter().enumerate() {
-            let mut seen = HashSet::new();
+        let mut best = (0usize, 0u32, 0usize);
+        for (i, first) in matched.iter().enumerate() {
+            let mut seen = 0u64;
             let mut n = 0;
-            for (m, &e) in matched[i..].iter().zip(&ends[i..]) {
-                if e - s > max_chars {
+            for m in &matched[i..] {
+                if m.char_end - first.char_start > max_chars {
                     break;
                 }
-                seen.insert(m.2);
+                seen |= 1 << (m.word % 64);
                 n += 1;
             }
-            if (seen.len(), n) > (best.1, best.2) {
-                best = (i, seen.len(), n);
+            if (seen.count_ones(), n) > (best.1, best.2) {
+                best = (i, seen.count_ones(), n);
             }
         }
-        let first = matched[best.0].0;
+        let first = &matched[best.0];
         // Start a little before the first match, at a word start.
         let lead = max_chars / 5;
-        let mut start = ws
+        let mut start = starts
             .iter()
-            .map(|w| w.start)
-            .filter(|&s| s <= first && char_at(first) - char_at(s) <= lead)
-            .min()
-            .unwrap_or(first);
+            .find(|&&(b, c)| b <= first.start && first.char_start - c <= lead)
+            .map(|&(b, _)| b)
+            .unwrap_or(first.start);
         // A text shorter than the window is shown whole.
-        if n <= max_chars {
+        if total_chars <= max_chars {
             start = 0;
         }
         let end = byte_after_chars(text, start, max_chars);
@@ -112,13 +114,13 @@ pub fn snippet(text: &str, wanted: &HashSet<String>, max_chars: usize) -> Vec<Se
         push(&mut out, "…".into(), false);
     }
     let mut pos = from;
-    for &(s, e, _) in &matched {
-        if s < from || e > to {
+    for m in &matched {
+        if m.start < from || m.end > to {
             continue;
         }
-        push(&mut out, squash(&text[pos..s]), false);
-        push(&mut out, text[s..e].to_string(), true);
-        pos = e;
+        push(&mut out, squash(&text[pos..m.start]), false);
+        push(&mut out, text[m.start..m.end].to_string(), true);
+        pos = m.end;
     }
     push(&mut out, squash(&text[pos..to]), false);
     if to < text.len() {
@@ -129,6 +131,16 @@ pub fn snippet(text: &str, wanted: &HashSet<String>, max_chars: usize) -> Vec<Se
     }
     out.retain(|(t, _)| !t.is_empty());
     out
+}
+
+/// A word of the text that the query asks for.
+struct Match {
+    start: usize,
+    end: usize,
+    char_start: usize,
+    char_end: usize,
+    /// Which of the wanted words it is.
+    word: usize,
 }
 
 /// The byte offset `n` characters after `from` (or the end), moved back to the end of a word so

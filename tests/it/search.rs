@@ -520,3 +520,112 @@ fn index_lives_under_git_dir_and_leaves_the_work_tree_clean() {
     assert!(r.path().join(".git/kehoach/search/meta.json").is_file());
     assert_eq!(r.git(&["status", "--porcelain"]), "");
 }
+
+/// Every record of the work tree whose words (folded) hold `phrase` in a row: the oracle for
+/// phrase queries, read from the files with the same analysis.
+fn records_with_phrase(r: &TestRepo, phrase: &[&str]) -> Vec<String> {
+    use kehoach::search::RecordDoc;
+    use kehoach::search::analyzer::words;
+    let s = store(r);
+    let head = s.head_commit_id().unwrap().unwrap();
+    let mut out = Vec::new();
+    for e in s.record_entries(&head).unwrap() {
+        let bytes = std::fs::read(r.path().join(&e.path)).unwrap();
+        let Some(doc) = RecordDoc::from_file(&e.path, &bytes) else {
+            continue;
+        };
+        let holds = |text: &str| {
+            let folded: Vec<String> = words(text).into_iter().map(|w| w.folded).collect();
+            folded
+                .windows(phrase.len())
+                .any(|w| w.iter().zip(phrase).all(|(a, b)| a == b))
+        };
+        if holds(&doc.title) || holds(&doc.text) {
+            out.push(doc.path);
+        }
+    }
+    sorted(out)
+}
+
+fn paths(index: &SearchIndex, q: &str, limit: usize) -> Vec<String> {
+    index
+        .search(&Query::parse(q).unwrap(), limit)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.path)
+        .collect()
+}
+
+#[test]
+fn phrases_tiers_exclusions_and_path_order_agree_with_the_files() {
+    let r = TestRepo::demo();
+    let s = store(&r);
+    // Several segments: one built, and one more per commit caught up.
+    SearchIndex::open(&s).unwrap();
+    for (i, id) in ["a01", "a02", "a03"].iter().enumerate() {
+        set_title(&r, id, &format!("Tòa án nhân dân và gia đình, lần {i}"));
+        r.git(&["commit", "-qam", "Retitle"]);
+        SearchIndex::open(&s).unwrap();
+    }
+    let index = SearchIndex::open(&s).unwrap();
+
+    // Phrases: exactly the records that hold the words in a row, whether typed with
+    // diacritics or not; the words apart are not enough.
+    for phrase in [
+        &["toa", "an"][..],
+        &["gia", "dinh"],
+        &["tre", "em"],
+        &["bao", "ve", "tre", "em"],
+        &["nhan", "dan", "tinh"],
+        &["an", "toa"],
+    ] {
+        let want = records_with_phrase(&r, phrase);
+        let got = sorted(paths(&index, &format!("\"{}\"", phrase.join(" ")), 10_000));
+        assert_eq!(got, want, "\"{}\"", phrase.join(" "));
+        assert_eq!(
+            index
+                .count(&Query::parse(&format!("\"{}\"", phrase.join(" "))).unwrap())
+                .unwrap(),
+            want.len()
+        );
+    }
+    let accented = sorted(paths(&index, "\"bảo vệ trẻ em\"", 10_000));
+    assert_eq!(
+        accented,
+        records_with_phrase(&r, &["bao", "ve", "tre", "em"])
+    );
+
+    // An excluded phrase takes out exactly the records that hold it.
+    let all = sorted(paths(&index, "tre em", 10_000));
+    let without = sorted(paths(&index, "tre em -\"gia dinh\"", 10_000));
+    let with_phrase = records_with_phrase(&r, &["gia", "dinh"]);
+    let want: Vec<String> = all
+        .iter()
+        .filter(|p| !with_phrase.contains(p))
+        .cloned()
+        .collect();
+    assert_eq!(without, want);
+
+    // Records named by the words come before those that only mention them.
+    let hits = index
+        .search(&Query::parse("tòa án gia đình").unwrap(), 50)
+        .unwrap();
+    let titled = |h: &kehoach::search::Hit| {
+        let t = kehoach::search::analyzer::fold(&h.title);
+        ["toa", "an", "gia", "dinh"].iter().all(|w| t.contains(w))
+    };
+    let first_untitled = hits.iter().position(|h| !titled(h)).unwrap_or(hits.len());
+    assert!(first_untitled >= 3, "{hits:?}");
+    assert!(hits[first_untitled..].iter().all(|h| !titled(h)));
+    // Scores read in order.
+    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+
+    // Filters only: path order, the same whether all are asked for or only the first few,
+    // across segments.
+    let every = paths(&index, "kind:assignment", 10_000);
+    let mut want = every.clone();
+    want.sort();
+    assert_eq!(every, want);
+    assert_eq!(every.len(), 36);
+    assert_eq!(paths(&index, "kind:assignment", 5), every[..5]);
+}

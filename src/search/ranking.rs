@@ -1,0 +1,356 @@
+//! Collecting the best records of a query fast, at any size of repository.
+//!
+//! The words of a query are asked as an intersection of plain terms, which tantivy can prune
+//! (block-max: whole blocks of postings whose best score cannot enter the top are skipped), so
+//! that a word found in most records costs about as much as a rare one. Filters and excluded
+//! words would stop that pruning if they were clauses of the same query: they are instead turned
+//! into sets of documents, one per segment, that the collector checks as candidates arrive;
+//! the words of a phrase are asked as words, and the collector checks that they stand next to
+//! each other (positions) for the candidates that would enter the top.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashSet};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::query::Weight;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, Term};
+
+/// The documents of one segment that a query matches, as bits.
+struct DocBits(Vec<u64>);
+
+impl DocBits {
+    fn of(weight: &dyn Weight, reader: &SegmentReader) -> tantivy::Result<DocBits> {
+        let mut bits = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
+        weight.for_each_no_score(reader, &mut |docs| {
+            for &d in docs {
+                bits[d as usize / 64] |= 1 << (d % 64);
+            }
+        })?;
+        Ok(DocBits(bits))
+    }
+
+    fn has(&self, doc: DocId) -> bool {
+        self.0
+            .get(doc as usize / 64)
+            .is_some_and(|w| w & (1 << (doc % 64)) != 0)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+}
+
+/// One phrase in one segment: the postings of its words, in order.
+struct Phrase {
+    words: Vec<SegmentPostings>,
+    positions: Vec<u32>,
+    buffer: Vec<u32>,
+}
+
+impl Phrase {
+    /// None when a word of the phrase is nowhere in the segment.
+    fn of(terms: &[Term], reader: &SegmentReader) -> tantivy::Result<Option<Phrase>> {
+        let mut words = Vec::with_capacity(terms.len());
+        for t in terms {
+            let index = reader.inverted_index(t.field())?;
+            match index.read_postings(t, IndexRecordOption::WithFreqsAndPositions)? {
+                Some(p) => words.push(p),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(Phrase {
+            words,
+            positions: Vec::new(),
+            buffer: Vec::new(),
+        }))
+    }
+
+    /// True when the words stand next to each other, in order, in `doc`. Documents must be
+    /// asked about in increasing order.
+    fn is_in(&mut self, doc: DocId) -> bool {
+        let n = self.words.len() as u32;
+        for (i, p) in self.words.iter_mut().enumerate() {
+            if p.doc() < doc {
+                p.seek(doc);
+            }
+            if p.doc() != doc {
+                return false;
+            }
+            // Word i at position s + i: every list, shifted, holds s + n - 1.
+            let shift = n - 1 - i as u32;
+            if i == 0 {
+                p.positions_with_offset(shift, &mut self.positions);
+            } else {
+                p.positions_with_offset(shift, &mut self.buffer);
+                let other = &self.buffer;
+                let mut j = 0;
+                self.positions.retain(|x| {
+                    while j < other.len() && other[j] < *x {
+                        j += 1;
+                    }
+                    j < other.len() && other[j] == *x
+                });
+            }
+            if self.positions.is_empty() {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// A score ordered as a number (scores are never NaN), then documents in index order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Ranked(Score, DocId);
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // A higher score is better; of equal scores, the earlier document.
+        self.0
+            .total_cmp(&other.0)
+            .then_with(|| other.1.cmp(&self.1))
+    }
+}
+
+/// The best `limit` documents of a scoring query among those `allow` matches (all when None)
+/// that hold every phrase, leaving out those `deny` matches and those in `skip`.
+pub(super) struct TopRanked {
+    pub limit: usize,
+    pub allow: Option<Box<dyn Weight>>,
+    pub deny: Option<Box<dyn Weight>>,
+    pub skip: HashSet<DocAddress>,
+    /// Phrases, as terms (with positions) in order.
+    pub phrases: Vec<Vec<Term>>,
+}
+
+pub(super) struct SegmentTop {
+    segment: u32,
+    limit: usize,
+    allow: Option<DocBits>,
+    deny: Option<DocBits>,
+    skip: HashSet<DocId>,
+    deleted: Option<tantivy::fastfield::AliveBitSet>,
+    /// None when a phrase cannot be in the segment.
+    phrases: Option<Vec<Phrase>>,
+    /// The best so far, worst on top.
+    heap: BinaryHeap<Reverse<Ranked>>,
+}
+
+impl SegmentTop {
+    fn wanted(&mut self, doc: DocId) -> bool {
+        self.allow.as_ref().is_none_or(|a| a.has(doc))
+            && !self.deny.as_ref().is_some_and(|d| d.has(doc))
+            && !self.skip.contains(&doc)
+            && self.deleted.as_ref().is_none_or(|a| a.is_alive(doc))
+            && self
+                .phrases
+                .as_mut()
+                .is_some_and(|ps| ps.iter_mut().all(|p| p.is_in(doc)))
+    }
+
+    /// Takes a candidate; returns the score a document must now beat.
+    fn offer(&mut self, doc: DocId, score: Score) -> Score {
+        if self.wanted(doc) {
+            let r = Ranked(score, doc);
+            if self.heap.len() < self.limit {
+                self.heap.push(Reverse(r));
+            } else if let Some(mut worst) = self.heap.peek_mut()
+                && r > worst.0
+            {
+                *worst = Reverse(r);
+            }
+        }
+        self.threshold()
+    }
+
+    fn threshold(&self) -> Score {
+        match self.heap.peek() {
+            Some(Reverse(r)) if self.heap.len() >= self.limit => r.0,
+            _ => Score::MIN,
+        }
+    }
+}
+
+impl SegmentCollector for SegmentTop {
+    type Fruit = Vec<(Score, DocAddress)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.offer(doc, score);
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let segment = self.segment;
+        self.heap
+            .into_iter()
+            .map(|Reverse(Ranked(s, d))| (s, DocAddress::new(segment, d)))
+            .collect()
+    }
+}
+
+impl Collector for TopRanked {
+    type Fruit = Vec<(Score, DocAddress)>;
+    type Child = SegmentTop;
+
+    fn for_segment(&self, segment: u32, reader: &SegmentReader) -> tantivy::Result<SegmentTop> {
+        let bits =
+            |w: &Option<Box<dyn Weight>>| w.as_deref().map(|w| DocBits::of(w, reader)).transpose();
+        let mut phrases = Some(Vec::with_capacity(self.phrases.len()));
+        for terms in &self.phrases {
+            match Phrase::of(terms, reader)? {
+                Some(p) => phrases.as_mut().expect("not given up yet").push(p),
+                None => {
+                    phrases = None;
+                    break;
+                }
+            }
+        }
+        Ok(SegmentTop {
+            segment,
+            phrases,
+            limit: self.limit,
+            allow: bits(&self.allow)?,
+            deny: bits(&self.deny)?,
+            skip: self
+                .skip
+                .iter()
+                .filter(|a| a.segment_ord == segment)
+                .map(|a| a.doc_id)
+                .collect(),
+            deleted: reader.alive_bitset().cloned(),
+            heap: BinaryHeap::with_capacity(self.limit + 1),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let mut all: Vec<(Score, DocAddress)> = fruits.into_iter().flatten().collect();
+        all.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        all.truncate(self.limit);
+        Ok(all)
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Fruit> {
+        let mut top = self.for_segment(segment, reader)?;
+        if self.limit == 0
+            || top.phrases.is_none()
+            || top.allow.as_ref().is_some_and(DocBits::is_empty)
+        {
+            return Ok(vec![]);
+        }
+        weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| top.offer(doc, score))?;
+        Ok(top.harvest())
+    }
+}
+
+/// The first `limit` documents of a query in the order of a string fast field (the path):
+/// each segment keeps its first `limit` by term ordinal (ordinals follow the text within a
+/// segment), then the segments' lists are merged by text, reading only the texts the merge
+/// looks at.
+pub(super) struct FirstByText {
+    pub field: &'static str,
+    pub limit: usize,
+}
+
+pub(super) struct SegmentFirst {
+    column: Option<tantivy::columnar::StrColumn>,
+    limit: usize,
+    /// The first so far, last on top.
+    heap: BinaryHeap<(u64, DocId)>,
+}
+
+impl SegmentCollector for SegmentFirst {
+    type Fruit = (Option<tantivy::columnar::StrColumn>, Vec<(u64, DocId)>);
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        let Some(ord) = self.column.as_ref().and_then(|c| c.term_ords(doc).next()) else {
+            return;
+        };
+        if self.heap.len() < self.limit {
+            self.heap.push((ord, doc));
+        } else if let Some(mut last) = self.heap.peek_mut()
+            && (ord, doc) < *last
+        {
+            *last = (ord, doc);
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        (self.column, self.heap.into_sorted_vec())
+    }
+}
+
+impl Collector for FirstByText {
+    type Fruit = Vec<DocAddress>;
+    type Child = SegmentFirst;
+
+    fn for_segment(&self, _: u32, reader: &SegmentReader) -> tantivy::Result<SegmentFirst> {
+        Ok(SegmentFirst {
+            column: reader.fast_fields().str(self.field)?,
+            limit: self.limit,
+            heap: BinaryHeap::with_capacity(self.limit + 1),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(
+        &self,
+        fruits: Vec<<SegmentFirst as SegmentCollector>::Fruit>,
+    ) -> tantivy::Result<Vec<DocAddress>> {
+        let text = |column: &tantivy::columnar::StrColumn, ord: u64| -> tantivy::Result<String> {
+            let mut s = String::new();
+            column.ord_to_str(ord, &mut s)?;
+            Ok(s)
+        };
+        // The head of each segment's list, smallest text on top.
+        let mut heads = BinaryHeap::new();
+        for (segment, (column, list)) in fruits.iter().enumerate() {
+            if let (Some(c), Some(&(ord, _))) = (column, list.first()) {
+                heads.push(Reverse((text(c, ord)?, segment, 0usize)));
+            }
+        }
+        let mut out = Vec::with_capacity(self.limit);
+        while out.len() < self.limit
+            && let Some(Reverse((_, segment, i))) = heads.pop()
+        {
+            let (column, list) = &fruits[segment];
+            out.push(DocAddress::new(segment as u32, list[i].1));
+            if let (Some(c), Some(&(ord, _))) = (column, list.get(i + 1)) {
+                heads.push(Reverse((text(c, ord)?, segment, i + 1)));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_by_score_then_earlier_document() {
+        let mut v = vec![Ranked(1.0, 3), Ranked(2.0, 5), Ranked(1.0, 1)];
+        v.sort_by(|a, b| b.cmp(a));
+        assert_eq!(v, [Ranked(2.0, 5), Ranked(1.0, 1), Ranked(1.0, 3)]);
+    }
+}
