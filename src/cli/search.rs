@@ -215,13 +215,17 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     }
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let w = width();
-    let mut out = std::io::stdout().lock();
-    let printed = hits.iter().enumerate().try_for_each(|(i, h)| {
-        if i > 0 {
-            writeln!(out)?;
-        }
-        print_hit(&mut out, h, w, color)
-    });
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let printed = hits
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, h)| {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            print_hit(&mut out, h, w, color)
+        })
+        .and_then(|()| out.flush());
     match printed {
         // The reader went away (`| head`): nothing more to say.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),

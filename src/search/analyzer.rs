@@ -29,7 +29,7 @@ fn is_tone_mark(c: char) -> bool {
     )
 }
 
-/// Characters below this are described by [`table`]; the rest go through the Unicode tables.
+/// Characters below this are described by [`info`]; the rest go through the Unicode tables.
 const TABLE_END: u32 = 0x2000;
 
 /// What analysis needs to know of one character below [`TABLE_END`].
@@ -47,44 +47,51 @@ struct CharInfo {
     mark: bool,
 }
 
-fn table() -> &'static [CharInfo] {
-    static T: std::sync::OnceLock<Vec<CharInfo>> = std::sync::OnceLock::new();
-    T.get_or_init(|| {
-        (0..TABLE_END)
-            .map(|u| {
-                let Some(c) = char::from_u32(u) else {
-                    return CharInfo::default();
-                };
-                let mark = is_combining_mark(c);
-                let mut info = CharInfo {
-                    word: c.is_alphanumeric() || mark,
-                    mark,
-                    ..CharInfo::default()
-                };
-                let mut lower = c.to_lowercase();
-                let (Some(l), None) = (lower.next(), lower.next()) else {
-                    return info;
-                };
-                info.lower = l;
-                if l == 'đ' {
-                    info.fold = 'd';
-                    return info;
-                }
-                let tone = l.nfd().any(is_tone_mark);
-                let mut base = l.nfd().filter(|c| !is_combining_mark(*c));
-                match (base.next(), base.next()) {
-                    (Some(b), None) => (info.fold, info.tone) = (b, tone),
-                    (None, None) => info.tone = tone,
-                    _ => {}
-                }
-                info
-            })
-            .collect()
-    })
+/// Characters are described by blocks of this many, each worked out when first needed: a
+/// process that reads a query touches a handful of blocks, not the whole table.
+const BLOCK: u32 = 64;
+
+fn describe(u: u32) -> CharInfo {
+    let Some(c) = char::from_u32(u) else {
+        return CharInfo::default();
+    };
+    let mark = is_combining_mark(c);
+    let mut info = CharInfo {
+        word: c.is_alphanumeric() || mark,
+        mark,
+        ..CharInfo::default()
+    };
+    let mut lower = c.to_lowercase();
+    let (Some(l), None) = (lower.next(), lower.next()) else {
+        return info;
+    };
+    info.lower = l;
+    if l == 'đ' {
+        info.fold = 'd';
+        return info;
+    }
+    let tone = l.nfd().any(is_tone_mark);
+    let mut base = l.nfd().filter(|c| !is_combining_mark(*c));
+    match (base.next(), base.next()) {
+        (Some(b), None) => (info.fold, info.tone) = (b, tone),
+        (None, None) => info.tone = tone,
+        _ => {}
+    }
+    info
 }
 
 fn info(c: char) -> Option<&'static CharInfo> {
-    table().get(c as usize)
+    use std::sync::OnceLock;
+    const BLOCKS: usize = (TABLE_END / BLOCK) as usize;
+    static TABLE: [OnceLock<[CharInfo; BLOCK as usize]>; BLOCKS] =
+        [const { OnceLock::new() }; BLOCKS];
+    let u = c as u32;
+    let block = TABLE.get((u / BLOCK) as usize)?;
+    let chars = block.get_or_init(|| {
+        let first = u - u % BLOCK;
+        std::array::from_fn(|i| describe(first + i as u32))
+    });
+    Some(&chars[(u % BLOCK) as usize])
 }
 
 fn is_word_char(c: char) -> bool {

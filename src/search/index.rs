@@ -234,7 +234,6 @@ impl SearchIndex {
             && let Some(snap) = read_snapshot(store)
             && snap.commit == head
             && snap.racy_dirs.is_empty()
-            && snap.dirs == fingerprint(&snap.dir_stats)
             && store.record_dirs_unchanged(&snap.dir_stats)
             && (freshness == Freshness::Quick
                 || snap.files.as_deref() == Some(&fingerprint(&store.stat_record_files()?)))
@@ -252,6 +251,11 @@ impl SearchIndex {
                 });
             }
         }
+        Self::open_stale(store, freshness)
+    }
+
+    /// Brings the index up to date under the writers' lock.
+    fn open_stale(store: &Store, freshness: Freshness) -> Result<SearchIndex, SearchError> {
         match sync(store, false, freshness) {
             // The git folder cannot be written (a read-only checkout): an index in memory.
             Err(SearchError::Io { source, .. })
@@ -741,6 +745,25 @@ fn commit_with_state(writer: &mut IndexWriter, state: &State) -> Result<(), Sear
     Ok(())
 }
 
+/// Indexing memory per thread for a full build; see [`set_low_memory`].
+static LOW_MEMORY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Builds the index with little memory from now on: 20 MB per indexing thread instead of 64,
+/// which keeps a first build at 100k records, inside the terminal UI with its records loaded,
+/// under 300 MB resident. The index then has more segments: a little slower to open and to
+/// search until they are merged.
+pub fn set_low_memory(low: bool) {
+    LOW_MEMORY.store(low, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn build_memory() -> usize {
+    if LOW_MEMORY.load(std::sync::atomic::Ordering::Relaxed) {
+        20_000_000
+    } else {
+        64_000_000
+    }
+}
+
 /// Writes every record of `head` (with the work-tree overlay) into an empty index.
 fn fill(
     store: &Store,
@@ -761,9 +784,8 @@ fn fill(
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 4);
-    // 20 MB of indexing memory per thread keeps a first build at 100k records, inside the
-    // terminal UI with its tree loaded, under 300 MB resident.
-    let mut writer: IndexWriter = index.writer_with_num_threads(threads, 20_000_000 * threads)?;
+    let mut writer: IndexWriter =
+        index.writer_with_num_threads(threads, build_memory() * threads)?;
     writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     let blobs: Vec<&str> = entries.iter().map(|e| e.blob.as_str()).collect();
     let blob_reader = store.blob_reader();
@@ -844,6 +866,9 @@ fn rebuild_locked(
     })
 }
 
+/// Segments of at most this many documents are merged as they pile up.
+const SMALL_SEGMENT: usize = 2_000;
+
 /// Re-reads the records that changed since the indexed state. The caller holds the lock.
 fn catch_up(
     store: &Store,
@@ -880,6 +905,11 @@ fn catch_up(
     paths.sort();
     paths.dedup();
     let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
+    // Merge the small segments catching up leaves, never the large ones of a build (that
+    // would take seconds while the user waits).
+    let mut policy = tantivy::indexer::LogMergePolicy::default();
+    policy.set_max_docs_before_merge(SMALL_SEGMENT);
+    writer.set_merge_policy(Box::new(policy));
     for rel in &paths {
         writer.delete_term(Term::from_field_text(fields.path, rel));
         let content = match overlay.get(rel) {
@@ -927,13 +957,16 @@ pub enum Freshness {
 }
 
 /// The work tree when the index was last brought up to date.
+///
+/// Kept in `search.snap`: a line of JSON with everything but the folders, then the folders
+/// (thousands in a large repository) in a compact binary form read without parsing text, then
+/// their count again, so that a short or damaged file is never taken for a whole one.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Snapshot {
     /// The commit the index reflected then.
     commit: Option<String>,
-    /// Fingerprint of the folders' stat.
-    dirs: String,
     /// The folders' stat, to tell which changed.
+    #[serde(skip)]
     dir_stats: Vec<FileStat>,
     /// Fingerprint of every record file's stat, at the last exact check.
     files: Option<String>,
@@ -966,7 +999,59 @@ fn stat_hash(st: &FileStat) -> u64 {
 
 fn read_snapshot(store: &Store) -> Option<Snapshot> {
     let bytes = store.read_private(SNAPSHOT).ok()??;
-    serde_json::from_slice(&bytes).ok()
+    parse_snapshot(&bytes)
+}
+
+const SNAPSHOT_MAGIC: &[u8] = b"kehoach search snapshot 2\n";
+
+fn parse_snapshot(bytes: &[u8]) -> Option<Snapshot> {
+    let mut rest = bytes.strip_prefix(SNAPSHOT_MAGIC)?;
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let (a, b) = (rest.get(..n)?, rest.get(n..)?);
+        rest = b;
+        Some(a)
+    };
+    let u64_at = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("eight bytes"));
+    let json_len = u64_at(take(8)?) as usize;
+    let mut snap: Snapshot = serde_json::from_slice(take(json_len)?).ok()?;
+    let count = u64_at(take(8)?) as usize;
+    snap.dir_stats.reserve(count.min(1 << 20));
+    for _ in 0..count {
+        let head = take(26)?;
+        let path_len = u16::from_le_bytes([head[24], head[25]]) as usize;
+        let path = std::str::from_utf8(take(path_len)?).ok()?;
+        snap.dir_stats.push(FileStat {
+            path: path.to_string(),
+            size: 0,
+            mtime_ns: u64_at(&head[0..8]) as i64,
+            ctime_ns: u64_at(&head[8..16]) as i64,
+            ino: u64_at(&head[16..24]),
+        });
+    }
+    (u64_at(take(8)?) as usize == count && rest.is_empty()).then_some(snap)
+}
+
+fn snapshot_bytes(snap: &Snapshot) -> Result<Vec<u8>, SearchError> {
+    let head = serde_json::to_vec(snap).map_err(|e| SearchError::Corrupt(e.to_string()))?;
+    let mut out = Vec::with_capacity(64 + head.len() + snap.dir_stats.len() * 64);
+    out.extend_from_slice(SNAPSHOT_MAGIC);
+    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
+    out.extend_from_slice(&head);
+    let count = (snap.dir_stats.len() as u64).to_le_bytes();
+    out.extend_from_slice(&count);
+    for d in &snap.dir_stats {
+        let path = d.path.as_bytes();
+        // A path longer than a u16 cannot be a folder of records; it would not be read back.
+        let len = u16::try_from(path.len())
+            .map_err(|_| SearchError::Corrupt(format!("folder path too long: {}", d.path)))?;
+        out.extend_from_slice(&d.mtime_ns.to_le_bytes());
+        out.extend_from_slice(&d.ctime_ns.to_le_bytes());
+        out.extend_from_slice(&d.ino.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(path);
+    }
+    out.extend_from_slice(&count);
+    Ok(out)
 }
 
 /// Each file's stat hash by path, from the last exact check: `HASH PATH` lines.
@@ -1015,7 +1100,6 @@ fn write_snapshot(
     };
     let snap = Snapshot {
         commit: commit.clone(),
-        dirs: fingerprint(&dirs),
         racy_dirs: dirs
             .iter()
             .filter(|d| is_racy(d))
@@ -1025,8 +1109,7 @@ fn write_snapshot(
         files: files_fp,
         racy,
     };
-    let json = serde_json::to_vec(&snap).map_err(|e| SearchError::Corrupt(e.to_string()))?;
-    store.write_private(SNAPSHOT, &json)?;
+    store.write_private(SNAPSHOT, &snapshot_bytes(&snap)?)?;
     Ok(())
 }
 
@@ -1142,12 +1225,15 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
     let _lock = lock(store)?;
     let head = store.head_commit_id()?;
     let taken = store.fs_now_ns()?;
-    let dirs = store.stat_record_dirs()?;
+    let old_snap = read_snapshot(store);
+    let dirs = match &old_snap {
+        Some(snap) if !snap.dir_stats.is_empty() => store.restat_record_dirs(&snap.dir_stats)?,
+        _ => store.stat_record_dirs()?,
+    };
     let files = match freshness {
         Freshness::Exact => Some(store.stat_record_files()?),
         Freshness::Quick => None,
     };
-    let old_snap = read_snapshot(store);
     let existing = open_dir(&dir);
     let mut reason = match &existing {
         _ if force => Some("asked for".to_string()),

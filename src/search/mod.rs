@@ -54,7 +54,7 @@ pub mod snippet;
 use std::path::PathBuf;
 
 pub use document::RecordDoc;
-pub use index::{Freshness, SearchIndex, Update, index_dir};
+pub use index::{Freshness, SearchIndex, Update, index_dir, set_low_memory};
 pub use query::{Filter, Query, QueryError};
 
 use crate::store::{Kind, StoreError};

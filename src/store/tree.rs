@@ -324,42 +324,9 @@ impl Store {
     /// plan, its assignments/ and reports/, each period): a file created, deleted or saved by
     /// rename changes its folder. Cheap: there are far fewer folders than records.
     pub fn stat_record_dirs(&self) -> Result<Vec<FileStat>> {
-        let root = self.root();
         let mut out = Vec::new();
-        let mut push = |rel: String, m: &std::fs::Metadata| out.push(dir_stat(rel, m));
-        let subdirs = |dir: &Path| -> Vec<(String, std::fs::Metadata)> {
-            match std::fs::read_dir(dir) {
-                Ok(rd) => rd
-                    .filter_map(|e| e.ok())
-                    .filter_map(|e| {
-                        let name = e.file_name().to_str()?.to_string();
-                        if name.starts_with('.') {
-                            return None;
-                        }
-                        let m = e.metadata().ok()?;
-                        m.is_dir().then_some((name, m))
-                    })
-                    .collect(),
-                Err(_) => vec![],
-            }
-        };
         for top in ["agencies", "plans"] {
-            if let Ok(m) = std::fs::symlink_metadata(root.join(top)) {
-                push(top.to_string(), &m);
-            }
-        }
-        for (plan, m) in subdirs(&root.join("plans")) {
-            let prel = format!("plans/{plan}");
-            push(prel.clone(), &m);
-            for (sub, m) in subdirs(&root.join(&prel)) {
-                let srel = format!("{prel}/{sub}");
-                push(srel.clone(), &m);
-                if sub == "reports" {
-                    for (period, m) in subdirs(&root.join(&srel)) {
-                        push(format!("{srel}/{period}"), &m);
-                    }
-                }
-            }
+            self.stat_dirs_under(top, &mut out);
         }
         Ok(out)
     }
@@ -369,14 +336,94 @@ impl Store {
     /// was added under them. Costs one `stat` per folder and no listing.
     pub fn record_dirs_unchanged(&self, known: &[FileStat]) -> bool {
         use rayon::prelude::*;
-        let root = self.root();
+        let Some(root) = root_fd(self.root()) else {
+            return false;
+        };
         !known.is_empty()
             && known
                 .par_iter()
-                .all(|d| match std::fs::symlink_metadata(root.join(&d.path)) {
-                    Ok(m) => dir_stat(d.path.clone(), &m) == *d,
-                    Err(_) => false,
+                .with_min_len(512)
+                .all(|d| stat_at(&root, &d.path).is_some_and(|st| same_stat(&st, d)))
+    }
+
+    /// [`Store::stat_record_dirs`] again, from what it returned before: one `stat` per folder
+    /// known, and a listing only of the folders that changed (to find the folders added in
+    /// them). Folders gone are left out.
+    pub fn restat_record_dirs(&self, known: &[FileStat]) -> Result<Vec<FileStat>> {
+        let now = self.stat_dirs(known);
+        let seen: std::collections::HashSet<&str> = known.iter().map(|d| d.path.as_str()).collect();
+        let mut out = Vec::with_capacity(known.len());
+        let mut changed = Vec::new();
+        for (now, was) in now.into_iter().zip(known) {
+            if let Some(now) = now {
+                if now != *was {
+                    changed.push(was.path.clone());
+                }
+                out.push(now);
+            }
+        }
+        // The data root is not a folder of the list: its two folders are looked for each time.
+        for top in ["agencies", "plans"] {
+            if !seen.contains(top) {
+                changed.push(String::new());
+                break;
+            }
+        }
+        let root = self.root().to_path_buf();
+        for rel in changed {
+            for (name, _) in subdirs(&root.join(&rel)) {
+                let child = if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if is_record_dir(&child) && !seen.contains(child.as_str()) {
+                    self.stat_dirs_under(&child, &mut out);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `stat` of a folder and of the record folders under it, pushed to `out`.
+    fn stat_dirs_under(&self, rel: &str, out: &mut Vec<FileStat>) {
+        let path = self.root().join(rel);
+        let Ok(m) = std::fs::symlink_metadata(&path) else {
+            return;
+        };
+        if !m.is_dir() {
+            return;
+        }
+        out.push(dir_stat(rel.to_string(), &m));
+        for (name, _) in subdirs(&path) {
+            let child = format!("{rel}/{name}");
+            if is_record_dir(&child) {
+                self.stat_dirs_under(&child, out);
+            }
+        }
+    }
+
+    /// The stat of each folder of `dirs` now (None when it is gone or not a folder), read in
+    /// parallel relative to the data root.
+    fn stat_dirs(&self, dirs: &[FileStat]) -> Vec<Option<FileStat>> {
+        use rayon::prelude::*;
+        let Some(root) = root_fd(self.root()) else {
+            return vec![None; dirs.len()];
+        };
+        dirs.par_iter()
+            .with_min_len(512)
+            .map(|d| {
+                let st = stat_at(&root, &d.path)?;
+                let (mtime_ns, ctime_ns) = times(&st);
+                Some(FileStat {
+                    path: d.path.clone(),
+                    size: 0,
+                    mtime_ns,
+                    ctime_ns,
+                    ino: st.st_ino,
                 })
+            })
+            .collect()
     }
 
     /// The record files directly in a folder of the data root (relative paths).
@@ -392,6 +439,67 @@ impl Store {
             .filter_map(|e| e.file_name().to_str().map(|n| format!("{dir_rel}/{n}")))
             .filter(|rel| is_record_path(rel))
             .collect())
+    }
+}
+
+/// A folder, opened to look up paths relative to it (shorter lookups than from `/`).
+fn root_fd(root: &Path) -> Option<rustix::fd::OwnedFd> {
+    use rustix::fs::{CWD, Mode, OFlags, openat};
+    openat(
+        CWD,
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()
+}
+
+/// The stat of the folder at `rel` under `root`; None when it is gone or not a folder.
+fn stat_at(root: &rustix::fd::OwnedFd, rel: &str) -> Option<rustix::fs::Stat> {
+    use rustix::fs::{AtFlags, FileType, statat};
+    let st = statat(root, rel, AtFlags::SYMLINK_NOFOLLOW).ok()?;
+    FileType::from_raw_mode(st.st_mode).is_dir().then_some(st)
+}
+
+/// Modification and status change times, in nanoseconds since the epoch.
+fn times(st: &rustix::fs::Stat) -> (i64, i64) {
+    (
+        st.st_mtime * 1_000_000_000 + st.st_mtime_nsec as i64,
+        st.st_ctime * 1_000_000_000 + st.st_ctime_nsec as i64,
+    )
+}
+
+/// True when a folder's stat is the one recorded.
+fn same_stat(st: &rustix::fs::Stat, d: &FileStat) -> bool {
+    times(st) == (d.mtime_ns, d.ctime_ns) && st.st_ino == d.ino
+}
+
+/// True for the folders [`Store::stat_record_dirs`] follows: agencies/, plans/, each plan,
+/// the folders of a plan, and the periods under its reports/.
+fn is_record_dir(rel: &str) -> bool {
+    match rel.split('/').collect::<Vec<_>>().as_slice() {
+        ["agencies"] | ["plans"] | ["plans", _] | ["plans", _, _] | ["plans", _, "reports", _] => {
+            !rel.split('/').any(|part| part.starts_with('.'))
+        }
+        _ => false,
+    }
+}
+
+/// The folders directly in `dir` (not hidden), with their metadata; none when it cannot be read.
+fn subdirs(dir: &Path) -> Vec<(String, std::fs::Metadata)> {
+    match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.to_string();
+                if name.starts_with('.') {
+                    return None;
+                }
+                let m = e.metadata().ok()?;
+                m.is_dir().then_some((name, m))
+            })
+            .collect(),
+        Err(_) => vec![],
     }
 }
 

@@ -160,6 +160,8 @@ impl App {
 
     /// Runs the start-up effects.
     pub fn start(&mut self, host: &mut dyn Host) {
+        // The records stay loaded beside the index: build it with little memory.
+        crate::search::set_low_memory(true);
         self.run_effects(State::init(), host);
     }
 
