@@ -76,6 +76,12 @@ impl Directory for CacheDirectory {
     }
     fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
         let target = self.root.join(path);
+        // tantivy's list of the files it made, rewritten for each new file: written in place
+        // (a torn list after a crash makes the index unreadable, and it is rebuilt). meta.json,
+        // what readers go by, is always replaced whole.
+        if path == Path::new(".managed.json") {
+            return std::fs::write(&target, data);
+        }
         let tmp = self
             .root
             .join(format!(".{}.tmp-{}", path.display(), std::process::id()));

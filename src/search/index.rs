@@ -904,7 +904,13 @@ fn catch_up(
     paths.extend(overlay.keys().cloned());
     paths.sort();
     paths.dedup();
-    let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
+    let mut writer: IndexWriter = index.writer_with_options(
+        tantivy::indexer::IndexWriterOptions::builder()
+            .num_worker_threads(1)
+            .num_merge_threads(1)
+            .memory_budget_per_thread(15_000_000)
+            .build(),
+    )?;
     // Merge the small segments catching up leaves, never the large ones of a build (that
     // would take seconds while the user waits).
     let mut policy = tantivy::indexer::LogMergePolicy::default();
@@ -1168,20 +1174,30 @@ fn overlay_since(
 ) -> Result<Option<Overlay>, SearchError> {
     use std::collections::{BTreeSet, HashMap};
     let mut cands: BTreeSet<String> = BTreeSet::new();
-    // Folders.
-    let old_dirs: HashMap<&str, &FileStat> = snap
-        .dir_stats
-        .iter()
-        .map(|d| (d.path.as_str(), d))
-        .collect();
-    let now_dirs: HashSet<&str> = dirs.iter().map(|d| d.path.as_str()).collect();
-    if old_dirs.keys().any(|d| !now_dirs.contains(d)) {
-        return Ok(None); // a folder went away: let git tell what it held
-    }
-    for d in dirs {
-        if old_dirs.get(d.path.as_str()) != Some(&d) || snap.racy_dirs.contains(&d.path) {
-            cands.extend(store.record_files_in(&d.path)?);
+    // Folders: those known come first, in the same order (see `Store::restat_record_dirs`).
+    let old = &snap.dir_stats;
+    let in_order = dirs.len() >= old.len() && dirs.iter().zip(old).all(|(a, b)| a.path == b.path);
+    let changed: Vec<&FileStat> = if in_order {
+        dirs.iter()
+            .enumerate()
+            .filter(|(i, d)| old.get(*i) != Some(d))
+            .map(|(_, d)| d)
+            .collect()
+    } else {
+        let old_dirs: HashMap<&str, &FileStat> = old.iter().map(|d| (d.path.as_str(), d)).collect();
+        let now_dirs: HashSet<&str> = dirs.iter().map(|d| d.path.as_str()).collect();
+        if old_dirs.keys().any(|d| !now_dirs.contains(d)) {
+            return Ok(None); // a folder went away: let git tell what it held
         }
+        dirs.iter()
+            .filter(|d| old_dirs.get(d.path.as_str()) != Some(d))
+            .collect()
+    };
+    for d in changed {
+        cands.extend(store.record_files_in(&d.path)?);
+    }
+    for d in &snap.racy_dirs {
+        cands.extend(store.record_files_in(d)?);
     }
     // Files.
     if let Some(files) = files {
@@ -1218,6 +1234,91 @@ fn overlay_since(
     Ok(Some(out))
 }
 
+/// The common catch-up, after a commit: the changes of HEAD are indexed while another thread
+/// reads the folders' stat again; a second, small catch-up follows only when the folders show
+/// files created, deleted or renamed since. None when this way does not apply (no usable
+/// index, a folder gone: then git is asked). The caller holds the lock.
+fn catch_up_overlapped(
+    store: &Store,
+    snap: &Snapshot,
+    head: &Option<String>,
+    dir: &Path,
+    taken: i64,
+) -> Result<Option<SearchIndex>, SearchError> {
+    let Ok((index, state)) = open_dir(dir) else {
+        return Ok(None);
+    };
+    if snap.dir_stats.is_empty()
+        || state.format != FORMAT
+        || state.prefix != store.prefix()
+        || snap.commit != state.commit
+    {
+        return Ok(None);
+    }
+    let root = store.root();
+    std::thread::scope(|s| {
+        let restat = s.spawn(|| Store::restat_record_dirs_in(root, &snap.dir_stats));
+        // First as if no folder changed.
+        let Some(first) = overlay_since(store, &state, snap, &snap.dir_stats, None, head)? else {
+            return Ok(None);
+        };
+        let si = catch_up_if_needed(store, index, state.clone(), head, &first, dir)?;
+        let Ok(dirs) = restat.join().unwrap_or_else(|_| {
+            Err(crate::store::StoreError::Other(
+                "reading the folders failed".into(),
+            ))
+        }) else {
+            return Ok(None);
+        };
+        let Some(overlay) = overlay_since(store, &state, snap, &dirs, None, head)? else {
+            return Ok(None);
+        };
+        let si = if overlay == first {
+            si
+        } else {
+            let before = match si.update {
+                Update::CaughtUp { records } => records,
+                _ => 0,
+            };
+            let mut again = catch_up_if_needed(store, si.index, si.state, head, &overlay, dir)?;
+            if let Update::CaughtUp { records } = &mut again.update {
+                *records += before;
+            }
+            again
+        };
+        write_snapshot(store, dirs, None, Some(snap), taken, head)?;
+        Ok(Some(si))
+    })
+}
+
+/// Catches up with `head` and `overlay`, or opens the index as it is when it already matches.
+fn catch_up_if_needed(
+    store: &Store,
+    index: Index,
+    state: State,
+    head: &Option<String>,
+    overlay: &Overlay,
+    dir: &Path,
+) -> Result<SearchIndex, SearchError> {
+    let same = state.commit == *head
+        && overlay.len() == state.overlay.len()
+        && overlay
+            .iter()
+            .all(|(p, (b, _))| state.overlay.get(p) == Some(b));
+    if !same {
+        return catch_up(store, index, state, head, overlay, dir);
+    }
+    register_tokenizers(&index);
+    Ok(SearchIndex {
+        reader: reader_of(&index)?,
+        index,
+        fields: schema().1,
+        state,
+        dir: Some(dir.to_path_buf()),
+        update: Update::UpToDate,
+    })
+}
+
 /// Brings the index up to date under the writers' lock: catches up, or rebuilds when it must
 /// (or when `force`), then records the work tree's snapshot.
 fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex, SearchError> {
@@ -1226,6 +1327,13 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
     let head = store.head_commit_id()?;
     let taken = store.fs_now_ns()?;
     let old_snap = read_snapshot(store);
+    if !force
+        && freshness == Freshness::Quick
+        && let Some(snap) = &old_snap
+        && let Some(si) = catch_up_overlapped(store, snap, &head, &dir, taken)?
+    {
+        return Ok(si);
+    }
     let dirs = match &old_snap {
         Some(snap) if !snap.dir_stats.is_empty() => store.restat_record_dirs(&snap.dir_stats)?,
         _ => store.stat_record_dirs()?,
@@ -1266,25 +1374,7 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
     if reason.is_none()
         && let Ok((index, state)) = existing
     {
-        let same = state.commit == head
-            && overlay.len() == state.overlay.len()
-            && overlay
-                .iter()
-                .all(|(p, (b, _))| state.overlay.get(p) == Some(b));
-        let result = if same {
-            register_tokenizers(&index);
-            reader_of(&index).map(|reader| SearchIndex {
-                index,
-                reader,
-                fields: schema().1,
-                state,
-                dir: Some(dir.clone()),
-                update: Update::UpToDate,
-            })
-        } else {
-            catch_up(store, index, state, &head, &overlay, &dir)
-        };
-        match result {
+        match catch_up_if_needed(store, index, state, &head, &overlay, &dir) {
             Ok(si) => {
                 write_snapshot(
                     store,

@@ -326,7 +326,7 @@ impl Store {
     pub fn stat_record_dirs(&self) -> Result<Vec<FileStat>> {
         let mut out = Vec::new();
         for top in ["agencies", "plans"] {
-            self.stat_dirs_under(top, &mut out);
+            stat_dirs_under(self.root(), top, &mut out);
         }
         Ok(out)
     }
@@ -350,7 +350,13 @@ impl Store {
     /// known, and a listing only of the folders that changed (to find the folders added in
     /// them). Folders gone are left out.
     pub fn restat_record_dirs(&self, known: &[FileStat]) -> Result<Vec<FileStat>> {
-        let now = self.stat_dirs(known);
+        Store::restat_record_dirs_in(self.root(), known)
+    }
+
+    /// [`Store::restat_record_dirs`] for the data root at `root` (to run on another thread: a
+    /// store cannot be shared between threads).
+    pub fn restat_record_dirs_in(root: &Path, known: &[FileStat]) -> Result<Vec<FileStat>> {
+        let now = stat_dirs(root, known);
         let seen: std::collections::HashSet<&str> = known.iter().map(|d| d.path.as_str()).collect();
         let mut out = Vec::with_capacity(known.len());
         let mut changed = Vec::new();
@@ -369,7 +375,6 @@ impl Store {
                 break;
             }
         }
-        let root = self.root().to_path_buf();
         for rel in changed {
             for (name, _) in subdirs(&root.join(&rel)) {
                 let child = if rel.is_empty() {
@@ -378,54 +383,15 @@ impl Store {
                     format!("{rel}/{name}")
                 };
                 if is_record_dir(&child) && !seen.contains(child.as_str()) {
-                    self.stat_dirs_under(&child, &mut out);
+                    stat_dirs_under(root, &child, &mut out);
                 }
             }
         }
         Ok(out)
     }
+}
 
-    /// `stat` of a folder and of the record folders under it, pushed to `out`.
-    fn stat_dirs_under(&self, rel: &str, out: &mut Vec<FileStat>) {
-        let path = self.root().join(rel);
-        let Ok(m) = std::fs::symlink_metadata(&path) else {
-            return;
-        };
-        if !m.is_dir() {
-            return;
-        }
-        out.push(dir_stat(rel.to_string(), &m));
-        for (name, _) in subdirs(&path) {
-            let child = format!("{rel}/{name}");
-            if is_record_dir(&child) {
-                self.stat_dirs_under(&child, out);
-            }
-        }
-    }
-
-    /// The stat of each folder of `dirs` now (None when it is gone or not a folder), read in
-    /// parallel relative to the data root.
-    fn stat_dirs(&self, dirs: &[FileStat]) -> Vec<Option<FileStat>> {
-        use rayon::prelude::*;
-        let Some(root) = root_fd(self.root()) else {
-            return vec![None; dirs.len()];
-        };
-        dirs.par_iter()
-            .with_min_len(512)
-            .map(|d| {
-                let st = stat_at(&root, &d.path)?;
-                let (mtime_ns, ctime_ns) = times(&st);
-                Some(FileStat {
-                    path: d.path.clone(),
-                    size: 0,
-                    mtime_ns,
-                    ctime_ns,
-                    ino: st.st_ino,
-                })
-            })
-            .collect()
-    }
-
+impl Store {
     /// The record files directly in a folder of the data root (relative paths).
     pub fn record_files_in(&self, dir_rel: &str) -> Result<Vec<String>> {
         let dir = self.root().join(dir_rel);
@@ -440,6 +406,48 @@ impl Store {
             .filter(|rel| is_record_path(rel))
             .collect())
     }
+}
+
+/// `stat` of a folder of the data root at `root` and of the record folders under it, pushed
+/// to `out`.
+fn stat_dirs_under(root: &Path, rel: &str, out: &mut Vec<FileStat>) {
+    let path = root.join(rel);
+    let Ok(m) = std::fs::symlink_metadata(&path) else {
+        return;
+    };
+    if !m.is_dir() {
+        return;
+    }
+    out.push(dir_stat(rel.to_string(), &m));
+    for (name, _) in subdirs(&path) {
+        let child = format!("{rel}/{name}");
+        if is_record_dir(&child) {
+            stat_dirs_under(root, &child, out);
+        }
+    }
+}
+
+/// The stat of each folder of `dirs` now (None when it is gone or not a folder), read in
+/// parallel relative to the data root at `root`.
+fn stat_dirs(root: &Path, dirs: &[FileStat]) -> Vec<Option<FileStat>> {
+    use rayon::prelude::*;
+    let Some(root) = root_fd(root) else {
+        return vec![None; dirs.len()];
+    };
+    dirs.par_iter()
+        .with_min_len(512)
+        .map(|d| {
+            let st = stat_at(&root, &d.path)?;
+            let (mtime_ns, ctime_ns) = times(&st);
+            Some(FileStat {
+                path: d.path.clone(),
+                size: 0,
+                mtime_ns,
+                ctime_ns,
+                ino: st.st_ino,
+            })
+        })
+        .collect()
 }
 
 /// A folder, opened to look up paths relative to it (shorter lookups than from `/`).

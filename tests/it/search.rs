@@ -629,3 +629,42 @@ fn phrases_tiers_exclusions_and_path_order_agree_with_the_files() {
     assert_eq!(every.len(), 36);
     assert_eq!(paths(&index, "kind:assignment", 5), every[..5]);
 }
+
+#[test]
+fn quick_open_after_a_commit_also_sees_files_created_meanwhile() {
+    let r = TestRepo::sample();
+    let s = store(&r);
+    SearchIndex::open(&s).unwrap();
+    let quick = || SearchIndex::open_with(&s, Freshness::Quick).unwrap();
+
+    // A commit alone: only its record is re-read.
+    set_title(&r, "a02", "Chăm sóc sức khỏe chim cánh cụt");
+    r.git(&["commit", "-qam", "Rename a02"]);
+    let index = quick();
+    assert_eq!(index.update(), &Update::CaughtUp { records: 1 });
+    assert_eq!(ids(&index, "chim canh cut"), ["a02"]);
+    drop(index);
+
+    // A commit, and a file created beside it without being committed: both are seen.
+    set_title(&r, "a03", "Nuôi dưỡng cá voi xanh");
+    r.git(&["commit", "-qam", "Rename a03"]);
+    r.write(
+        "agencies/x-moi.toml",
+        &agency("x-moi", "Hội cá voi xanh mới"),
+    );
+    let index = quick();
+    assert_eq!(index.update(), &Update::CaughtUp { records: 2 });
+    assert_eq!(sorted(ids(&index, "ca voi xanh")), ["a03", "x-moi"]);
+    assert_eq!(index.uncommitted(), ["agencies/x-moi.toml"]);
+    drop(index);
+    assert_eq!(quick().update(), &Update::UpToDate);
+
+    // The file goes away again, with another commit.
+    std::fs::remove_file(r.path().join("agencies/x-moi.toml")).unwrap();
+    set_title(&r, "a02", "Chăm sóc sức khỏe hải cẩu");
+    r.git(&["commit", "-qam", "Rename a02 again"]);
+    let index = quick();
+    assert_eq!(ids(&index, "ca voi xanh"), ["a03"]);
+    assert_eq!(ids(&index, "hai cau"), ["a02"]);
+    assert!(index.uncommitted().is_empty());
+}
