@@ -24,7 +24,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use super::analyzer::{self, VietTokenizer};
 use super::document::RecordDoc;
 use super::query::{DueFilter, Filter, Query, TextTerm, day_number};
-use super::ranking::{FirstByText, TopRanked};
+use super::ranking::{FirstByText, TopRanked, doc_sets};
 use super::snippet::snippet;
 use super::{Hit, SearchError};
 use crate::model::{Due, Period, PeriodKind};
@@ -415,13 +415,16 @@ impl SearchIndex {
         query: &Query,
         limit: usize,
     ) -> Result<Vec<(f32, tantivy::DocAddress)>, SearchError> {
-        let enable = tantivy::query::EnableScoring::disabled_from_searcher(searcher);
-        let weight = |q: Option<Box<dyn TantivyQuery>>| -> Result<_, SearchError> {
+        let sets = |q: Option<Box<dyn TantivyQuery>>| -> Result<_, SearchError> {
             Ok(match q {
-                Some(q) => Some(q.weight(enable)?),
+                Some(q) => Some(doc_sets(searcher, q.as_ref())?),
                 None => None,
             })
         };
+        let (allow, deny) = (
+            sets(self.filters_query(query))?,
+            sets(self.excluded_query(query))?,
+        );
         let typed_with_diacritics = query
             .terms
             .iter()
@@ -437,8 +440,8 @@ impl SearchIndex {
             }
             let top = TopRanked {
                 limit: limit - found,
-                allow: weight(self.filters_query(query))?,
-                deny: weight(self.excluded_query(query))?,
+                allow: allow.clone(),
+                deny: deny.clone(),
                 skip: tiers.iter().flatten().map(|(_, a)| *a).collect(),
                 phrases: self.phrases(query),
             };

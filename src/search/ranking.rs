@@ -18,7 +18,27 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, Term};
 
 /// The documents of one segment that a query matches, as bits.
-struct DocBits(Vec<u64>);
+pub(super) struct DocBits(Vec<u64>);
+
+/// The documents a query matches, segment by segment (by segment ordinal): worked out once
+/// for every pass of a search.
+pub(super) type DocSets = std::sync::Arc<Vec<DocBits>>;
+
+/// The documents `query` matches in each segment of `searcher`.
+pub(super) fn doc_sets(
+    searcher: &tantivy::Searcher,
+    query: &dyn tantivy::query::Query,
+) -> tantivy::Result<DocSets> {
+    let weight = query.weight(tantivy::query::EnableScoring::disabled_from_searcher(
+        searcher,
+    ))?;
+    let sets = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| DocBits::of(weight.as_ref(), r))
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    Ok(std::sync::Arc::new(sets))
+}
 
 impl DocBits {
     fn of(weight: &dyn Weight, reader: &SegmentReader) -> tantivy::Result<DocBits> {
@@ -126,8 +146,8 @@ impl Ord for Ranked {
 /// that hold every phrase, leaving out those `deny` matches and those in `skip`.
 pub(super) struct TopRanked {
     pub limit: usize,
-    pub allow: Option<Box<dyn Weight>>,
-    pub deny: Option<Box<dyn Weight>>,
+    pub allow: Option<DocSets>,
+    pub deny: Option<DocSets>,
     pub skip: HashSet<DocAddress>,
     /// Phrases, as terms (with positions) in order.
     pub phrases: Vec<Vec<Term>>,
@@ -136,8 +156,8 @@ pub(super) struct TopRanked {
 pub(super) struct SegmentTop {
     segment: u32,
     limit: usize,
-    allow: Option<DocBits>,
-    deny: Option<DocBits>,
+    allow: Option<DocSets>,
+    deny: Option<DocSets>,
     skip: HashSet<DocId>,
     deleted: Option<tantivy::fastfield::AliveBitSet>,
     /// None when a phrase cannot be in the segment.
@@ -148,8 +168,9 @@ pub(super) struct SegmentTop {
 
 impl SegmentTop {
     fn wanted(&mut self, doc: DocId) -> bool {
-        self.allow.as_ref().is_none_or(|a| a.has(doc))
-            && !self.deny.as_ref().is_some_and(|d| d.has(doc))
+        let seg = self.segment as usize;
+        self.allow.as_ref().is_none_or(|a| a[seg].has(doc))
+            && !self.deny.as_ref().is_some_and(|d| d[seg].has(doc))
             && !self.skip.contains(&doc)
             && self.deleted.as_ref().is_none_or(|a| a.is_alive(doc))
             && self
@@ -202,8 +223,6 @@ impl Collector for TopRanked {
     type Child = SegmentTop;
 
     fn for_segment(&self, segment: u32, reader: &SegmentReader) -> tantivy::Result<SegmentTop> {
-        let bits =
-            |w: &Option<Box<dyn Weight>>| w.as_deref().map(|w| DocBits::of(w, reader)).transpose();
         let mut phrases = Some(Vec::with_capacity(self.phrases.len()));
         for terms in &self.phrases {
             match Phrase::of(terms, reader)? {
@@ -218,8 +237,8 @@ impl Collector for TopRanked {
             segment,
             phrases,
             limit: self.limit,
-            allow: bits(&self.allow)?,
-            deny: bits(&self.deny)?,
+            allow: self.allow.clone(),
+            deny: self.deny.clone(),
             skip: self
                 .skip
                 .iter()
@@ -251,7 +270,10 @@ impl Collector for TopRanked {
         let mut top = self.for_segment(segment, reader)?;
         if self.limit == 0
             || top.phrases.is_none()
-            || top.allow.as_ref().is_some_and(DocBits::is_empty)
+            || top
+                .allow
+                .as_ref()
+                .is_some_and(|a| a[segment as usize].is_empty())
         {
             return Ok(vec![]);
         }
