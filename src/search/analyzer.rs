@@ -498,6 +498,48 @@ mod tests {
         assert_eq!(ws[1].folded, "dong");
     }
 
+    /// Word boundaries, folding and exact forms as defined, without the fast paths.
+    fn reference_words(text: &str) -> Vec<(usize, usize, String, String)> {
+        let word = |c: char| c.is_alphanumeric() || is_combining_mark(c);
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+            match (word(c) && i < text.len(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    if i - s <= MAX_WORD_BYTES {
+                        let w = &text[s..i];
+                        let folded: String = w
+                            .chars()
+                            .flat_map(char::to_lowercase)
+                            .map(|c| if c == 'đ' { 'd' } else { c })
+                            .collect::<String>()
+                            .nfd()
+                            .filter(|c| !is_combining_mark(*c))
+                            .collect();
+                        out.push((s, i, folded, exact(w)));
+                    }
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_agree_with_the_definitions(
+            text in "[a-zA-Z0-9 ,.:;\\-–\"()\n\u{00C0}-\u{024F}\u{0300}-\u{036F}\u{1EA0}-\u{1EF9}\u{0400}-\u{04FF}\u{4E00}-\u{4E10}\u{1F600}-\u{1F610}]{0,80}"
+        ) {
+            let got: Vec<(usize, usize, String, String)> = words(&text)
+                .into_iter()
+                .map(|w| (w.start, w.end, w.folded, w.exact))
+                .collect();
+            proptest::prop_assert_eq!(got, reference_words(&text));
+        }
+    }
+
     #[test]
     fn tokenizer_streams_both_forms() {
         let mut t = VietTokenizer::exact();

@@ -60,7 +60,10 @@ impl RecordDoc {
     /// content. None for a file that is not a record (such as kehoach.toml).
     pub fn from_file(rel: &str, content: &[u8]) -> Option<RecordDoc> {
         let kind = classify(rel).filter(|k| *k != Kind::Config)?;
-        let raw = String::from_utf8_lossy(content);
+        let raw = match std::str::from_utf8(content) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(content),
+        };
         let text = to_nfc(&raw);
         let parsed = match kind {
             Kind::Agency => toml::from_str::<Agency>(&text)
