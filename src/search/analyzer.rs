@@ -181,7 +181,7 @@ impl Iterator for WordRanges<'_> {
 }
 
 /// The byte ranges of the words of `text`: runs of letters, digits and combining marks, at
-/// most [`MAX_WORD_BYTES`] long (longer runs are left out).
+/// most 120 bytes long (longer runs are left out).
 pub fn word_ranges(text: &str) -> WordRanges<'_> {
     WordRanges { text, pos: 0 }
 }

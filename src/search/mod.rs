@@ -37,11 +37,21 @@
 //!   `period:` `due:`. Text and highlights come back as the data holds them: pass them through
 //!   `model::text::sanitize` before they reach a terminal.
 //!
-//! # Analysis
+//! # Analysis and ranking
 //!
-//! Two fields per text (see [`analyzer`]): a folded one (lowercase, no diacritics, đ → d) so that
-//! "tre em" finds "trẻ em", and an exact-diacritics one (old and new tone placement made one)
-//! that lifts records with the diacritics as typed: "bà" ranks "bà" above "ba" and "bá".
+//! Each word is indexed in two forms (see [`analyzer`]): folded (lowercase, no diacritics,
+//! đ → d) so that "tre em" finds "trẻ em", and exact (old and new tone placement made one) for
+//! the words that carry diacritics. Title and body are indexed together (with positions, for
+//! phrases), and the title once more on its own.
+//!
+//! Results come in tiers, best first: records whose title holds every word as typed, then
+//! those whose text does, then the same with the words folded; so "bà" ranks "bà" above "ba"
+//! and "bá", and a record named by the words comes before one that only mentions them. Within
+//! a tier, BM25. Each tier is one intersection of plain terms, which tantivy prunes block by
+//! block: a word found in most records costs about as much as a rare one. Filters and excluded
+//! words are sets of documents checked as candidates arrive, and the words of a phrase are
+//! checked for being next to each other only for the candidates that would enter the top (see
+//! `ranking`).
 
 pub mod analyzer;
 mod dir;

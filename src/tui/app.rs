@@ -62,7 +62,7 @@ pub enum Effect {
     OpenSearch,
     /// Bring the full-text index up to date after a commit (background).
     RefreshSearch,
-    /// Who last changed each field → [`Msg::Blame`].
+    /// Who last changed each field → [`Msg::Panel`].
     LoadBlame {
         path: String,
     },
