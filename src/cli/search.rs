@@ -174,6 +174,38 @@ fn take_flags(mut args: Args) -> Result<Args, CliError> {
     Ok(args)
 }
 
+/// When nothing matched: a plan or agency the filters name that does not exist, said as an
+/// error with the id most likely meant.
+fn unknown_id(store: &crate::store::Store, query: &Query) -> Option<CliError> {
+    use crate::search::Filter;
+    use crate::search::query::closest;
+    use crate::store::partial::{agency_ids, plan_ids};
+    let (plans, agencies) = (plan_ids(store.root()), agency_ids(store.root()));
+    for f in &query.filters {
+        let (what, name, values, known) = match f {
+            Filter::Plan(v) => ("plan", "plan", v, &plans),
+            Filter::Agency(v) => ("agency", "agency", v, &agencies),
+            Filter::Lead(v) => ("agency", "lead", v, &agencies),
+            _ => continue,
+        };
+        if let Some(v) = values.iter().find(|v| !known.contains(v)) {
+            let err = CliError::new(format!(
+                "{name}:{} — there is no {what} {}",
+                sanitize_line(v),
+                sanitize_line(v)
+            ));
+            return Some(match closest(v, known.iter().map(String::as_str)) {
+                Some(c) => err.with_hint(format!("did you mean {name}:{c}?")),
+                None => err.with_hint(format!(
+                    "`kehoach list {}` shows them",
+                    if what == "plan" { "plans" } else { "agencies" }
+                )),
+            });
+        }
+    }
+    None
+}
+
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let args = take_flags(args)?;
     let text = args.query.join(" ");
@@ -210,6 +242,9 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         return print_json(&out);
     }
     if hits.is_empty() {
+        if let Some(e) = unknown_id(&store, &query) {
+            return Err(e);
+        }
         eprintln!("no record matches {}", sanitize_line(&text));
         return Err(CliError::silent(1));
     }

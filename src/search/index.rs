@@ -33,7 +33,7 @@ use crate::store::layout::Kind;
 use crate::store::tree::FileStat;
 
 /// Changes when the schema or the analysis changes: an index of another version is rebuilt.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// Recurring due dates are indexed for these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
 
@@ -704,9 +704,12 @@ fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
         f.title => r.title.as_str(),
         f.body => r.text.as_str(),
         f.title_f => r.title.as_str(),
+        // The id names the record as its title does: `a04`, `so-y-te` find it.
+        f.title_f => r.id.as_str(),
         f.title_x => r.title.as_str(),
         f.text_f => r.title.as_str(),
         f.text_f => r.text.as_str(),
+        f.text_f => r.id.as_str(),
         f.text_x => r.title.as_str(),
         f.text_x => r.text.as_str(),
     );

@@ -170,13 +170,25 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 fn suggest(name: &str) -> Option<&'static str> {
-    let name = name.to_ascii_lowercase();
-    FILTERS
-        .iter()
-        .map(|f| (distance(&name, f), *f))
-        .filter(|(d, f)| *d <= 2.max(f.len() / 3) || f.starts_with(&name) && name.len() >= 2)
+    closest(name, FILTERS)
+}
+
+/// The candidate `value` was most likely meant to be (a typo away, or its beginning), if any.
+pub fn closest<'a>(value: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let value = value.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (distance(&value, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3) || c.starts_with(&value) && value.len() >= 2)
         .min()
-        .map(|(_, f)| f)
+        .map(|(_, c)| c)
+}
+
+/// " (did you mean X?)" when a candidate is close to `value`.
+fn did_you_mean<'a>(value: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(value, candidates)
+        .map(|c| format!(" (did you mean {c}?)"))
+        .unwrap_or_default()
 }
 
 /// A piece of query text before it is read.
@@ -381,10 +393,14 @@ fn parse_filter(name: &str, value: &str) -> Result<Filter, QueryError> {
                 .iter()
                 .map(|v| {
                     Kind::parse(&v.to_ascii_lowercase()).ok_or_else(|| {
+                        let kinds = ["plan", "assignment", "report", "agency"];
                         bad(
                             "kind",
                             value,
-                            "the kinds are plan, assignment, report and agency",
+                            format!(
+                                "the kinds are plan, assignment, report and agency{}",
+                                did_you_mean(v, kinds)
+                            ),
                         )
                     })
                 })
@@ -404,7 +420,11 @@ fn parse_filter(name: &str, value: &str) -> Result<Filter, QueryError> {
                         Err(bad(
                             "status",
                             value,
-                            format!("the statuses are {}", STATUSES.join(", ")),
+                            format!(
+                                "the statuses are {}{}",
+                                STATUSES.join(", "),
+                                did_you_mean(&v, STATUSES)
+                            ),
                         ))
                     }
                 })

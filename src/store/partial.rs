@@ -62,6 +62,24 @@ pub fn plan_ids(root: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The ids of the agencies under `root` (record files of agencies/), sorted.
+pub fn agency_ids(root: &Path) -> Vec<String> {
+    let mut v: Vec<String> = match std::fs::read_dir(root.join("agencies")) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.to_string();
+                let id = name.strip_suffix(".toml")?;
+                (classify(&format!("agencies/{name}")) == Some(Kind::Agency))
+                    .then(|| id.to_string())
+            })
+            .collect(),
+        Err(_) => vec![],
+    };
+    v.sort();
+    v
+}
+
 /// Parses one record with serde only (no schema pass): fast, for reading many files.
 pub fn parse_fast(rel: &str, text: &str) -> std::result::Result<Record, String> {
     let kind = classify(rel).ok_or_else(|| "not a record path".to_string())?;

@@ -84,6 +84,10 @@ fn demo_queries_find_what_staff_look_for() {
     assert!(toa_an.contains(&"a04".to_string()));
     // The assignment about the family court comes first.
     assert_eq!(cli_ids(&r, &["\"tòa gia đình\""])[0], "a04");
+    // A record by its id, first: an assignment, an agency, a district's assignment.
+    assert_eq!(cli_ids(&r, &["a04"])[0], "a04");
+    assert_eq!(cli_ids(&r, &["so-y-te"])[0], "so-y-te");
+    assert_eq!(cli_ids(&r, &["a-3a-bac-binh"])[0], "a-3a-bac-binh");
     // "day manh" finds "Đẩy mạnh" (in the plan's tasks).
     assert!(cli_ids(&r, &["day", "manh"]).contains(&SAMPLE_PLAN.to_string()));
     // What the districts reported on child protection in 2025.
@@ -218,6 +222,27 @@ fn query_errors_are_explained() {
     let out = r.cmd().args(["search", "due:soon"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("2025-01..2025-06"));
+
+    // A value a typo away is named.
+    let err = |args: &[&str]| {
+        let out = r.cmd().arg("search").args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(err(&["kind:assigment"]).contains("did you mean assignment?"));
+    assert!(err(&["status:in_progres"]).contains("did you mean in_progress?"));
+    // An agency or plan that does not exist is said so, not just "nothing found".
+    let e = err(&["agency:so-y-tee", "status:in_progress"]);
+    assert!(e.contains("there is no agency so-y-tee"), "{e}");
+    assert!(e.contains("did you mean agency:so-y-te?"), "{e}");
+    let e = err(&["lead:so-tai-chin"]);
+    assert!(e.contains("did you mean lead:so-tai-chinh?"), "{e}");
+    let e = err(&["plan:kh-27", "trẻ", "em"]);
+    assert!(e.contains("there is no plan kh-27"), "{e}");
+    assert!(
+        e.contains("did you mean plan:kh-27-qd-ttg-binh-thuan?"),
+        "{e}"
+    );
 
     // Text that looks like syntax is searched as words.
     assert!(!cli_ids(&r, &["Lao động - Thương binh"]).is_empty());
