@@ -1167,20 +1167,15 @@ fn racy_ok(
     Ok(true)
 }
 
-/// The overlay, found from what changed since the last snapshot: files in changed folders,
-/// files whose stat changed (when `files` were walked), racy files, files of the old overlay,
-/// and files the commits differ in. None when it cannot tell (then git's status is asked).
-fn overlay_since(
+/// The record files of the folders that changed since the snapshot (and of those it could not
+/// be sure of). None when a folder went away: then git must tell what it held.
+fn files_in_changed_dirs(
     store: &Store,
-    state: &State,
     snap: &Snapshot,
     dirs: &[FileStat],
-    files: Option<&[FileStat]>,
-    head: &Option<String>,
-) -> Result<Option<Overlay>, SearchError> {
-    use std::collections::{BTreeSet, HashMap};
-    let mut cands: BTreeSet<String> = BTreeSet::new();
-    // Folders: those known come first, in the same order (see `Store::restat_record_dirs`).
+) -> Result<Option<Vec<String>>, SearchError> {
+    use std::collections::HashMap;
+    // Folders known come first, in the same order (see `Store::restat_record_dirs`).
     let old = &snap.dir_stats;
     let in_order = dirs.len() >= old.len() && dirs.iter().zip(old).all(|(a, b)| a.path == b.path);
     let changed: Vec<&FileStat> = if in_order {
@@ -1193,18 +1188,39 @@ fn overlay_since(
         let old_dirs: HashMap<&str, &FileStat> = old.iter().map(|d| (d.path.as_str(), d)).collect();
         let now_dirs: HashSet<&str> = dirs.iter().map(|d| d.path.as_str()).collect();
         if old_dirs.keys().any(|d| !now_dirs.contains(d)) {
-            return Ok(None); // a folder went away: let git tell what it held
+            return Ok(None);
         }
         dirs.iter()
             .filter(|d| old_dirs.get(d.path.as_str()) != Some(d))
             .collect()
     };
+    let mut out = Vec::new();
     for d in changed {
-        cands.extend(store.record_files_in(&d.path)?);
+        out.extend(store.record_files_in(&d.path)?);
     }
     for d in &snap.racy_dirs {
-        cands.extend(store.record_files_in(d)?);
+        out.extend(store.record_files_in(d)?);
     }
+    Ok(Some(out))
+}
+
+/// The overlay, found from what changed since the last snapshot: files in changed folders,
+/// files whose stat changed (when `files` were walked), racy files, files of the old overlay,
+/// and files the commits differ in. None when it cannot tell (then git's status is asked).
+fn overlay_since(
+    store: &Store,
+    state: &State,
+    snap: &Snapshot,
+    dirs: &[FileStat],
+    files: Option<&[FileStat]>,
+    head: &Option<String>,
+) -> Result<Option<Overlay>, SearchError> {
+    use std::collections::BTreeSet;
+    let mut cands: BTreeSet<String> = BTreeSet::new();
+    let Some(in_dirs) = files_in_changed_dirs(store, snap, dirs)? else {
+        return Ok(None); // a folder went away: let git tell what it held
+    };
+    cands.extend(in_dirs);
     // Files.
     if let Some(files) = files {
         let Some(old) = read_stats(store) else {
@@ -1276,9 +1292,18 @@ fn catch_up_overlapped(
         }) else {
             return Ok(None);
         };
-        let Some(overlay) = overlay_since(store, &state, snap, &dirs, None, head)? else {
+        // The files of the folders that changed, over the first overlay (which already looked
+        // at everything else).
+        let Some(in_dirs) = files_in_changed_dirs(store, snap, &dirs)? else {
             return Ok(None);
         };
+        let mut overlay = first.clone();
+        for rel in in_dirs {
+            match overlay_entry(store, head, &rel)? {
+                Some(e) => overlay.insert(rel, e),
+                None => overlay.remove(&rel),
+            };
+        }
         let si = if overlay == first {
             si
         } else {
