@@ -33,7 +33,7 @@ use crate::store::layout::Kind;
 use crate::store::tree::FileStat;
 
 /// Changes when the schema or the analysis changes: an index of another version is rebuilt.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 /// Recurring due dates are indexed for these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
 
@@ -49,13 +49,12 @@ struct Fields {
     period: Field,
     due_rule: Field,
     due_day: Field,
-    /// The title and the body as they are shown (stored, not searched).
-    title: Field,
-    body: Field,
     /// The title's words, folded and exact (ranking: records named by the words come first).
     title_f: Field,
     title_x: Field,
-    /// Title and body, folded, with positions (words and phrases).
+    /// Title, body and id, folded, with positions (words and phrases); stored, in that order,
+    /// for showing (one copy of the text in each document, which keeps a build's documents in
+    /// flight small).
     text_f: Field,
     /// Title and body, the words with diacritics in their exact form (ranking).
     text_x: Field,
@@ -87,11 +86,9 @@ fn schema() -> (Schema, Fields) {
         period: b.add_text_field("period", STRING),
         due_rule: b.add_text_field("due_rule", STRING),
         due_day: b.add_i64_field("due_day", INDEXED),
-        title: b.add_text_field("title", STORED),
-        body: b.add_text_field("body", STORED),
         title_f: b.add_text_field("title_f", text(analyzer::TITLE)),
         title_x: b.add_text_field("title_x", text(analyzer::EXACT)),
-        text_f: b.add_text_field("text_f", text(analyzer::FOLDED)),
+        text_f: b.add_text_field("text_f", text(analyzer::FOLDED).set_stored()),
         text_x: b.add_text_field("text_x", text(analyzer::EXACT)),
     };
     (b.build(), f)
@@ -377,8 +374,9 @@ impl SearchIndex {
             };
             let kind = Kind::parse(&get(f.kind)).unwrap_or(Kind::Config);
             let plan = get(f.plan);
-            let body = get(f.body);
-            let title = get(f.title);
+            let mut text = d.get_all(f.text_f).filter_map(|v| v.as_str());
+            let title = text.next().unwrap_or("").to_string();
+            let body = text.next().unwrap_or("").to_string();
             let mut snip = snippet(&body, &words, 160);
             if !snip.iter().any(|(_, h)| *h) && snippet_has(&title, &words) {
                 snip = snippet(&body, &HashSet::new(), 160);
@@ -701,8 +699,6 @@ fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
         f.kind => r.kind.as_str(),
         f.id => r.id.as_str(),
         f.status => r.status.as_str(),
-        f.title => r.title.as_str(),
-        f.body => r.text.as_str(),
         f.title_f => r.title.as_str(),
         // The id names the record as its title does: `a04`, `so-y-te` find it.
         f.title_f => r.id.as_str(),
