@@ -814,6 +814,12 @@ fn fill(
     }
     let state = State::of(store, head, overlay);
     commit_with_state(&mut writer, &state)?;
+    // One segment: every search afterwards does a little less (about a quarter off a long
+    // query, a millisecond off opening the index), for most of a second here, once.
+    let ids = index.searchable_segment_ids()?;
+    if ids.len() > 1 {
+        writer.merge(&ids).wait()?;
+    }
     writer.wait_merging_threads()?;
     Ok(state)
 }
