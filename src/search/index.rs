@@ -751,9 +751,9 @@ fn commit_with_state(writer: &mut IndexWriter, state: &State) -> Result<(), Sear
 static LOW_MEMORY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Builds the index with little memory from now on: 20 MB per indexing thread instead of 64,
-/// which keeps a first build at 100k records, inside the terminal UI with its records loaded,
-/// under 300 MB resident. The index then has more segments: a little slower to open and to
-/// search until they are merged.
+/// and no merge into one segment at the end, which keeps a first build at 100k records, inside
+/// the terminal UI with its records loaded, near 300 MB resident. The index then has more
+/// segments: a little slower to open and to search.
 pub fn set_low_memory(low: bool) {
     LOW_MEMORY.store(low, std::sync::atomic::Ordering::Relaxed);
 }
@@ -815,9 +815,10 @@ fn fill(
     let state = State::of(store, head, overlay);
     commit_with_state(&mut writer, &state)?;
     // One segment: every search afterwards does a little less (about a quarter off a long
-    // query, a millisecond off opening the index), for most of a second here, once.
+    // query, a millisecond off opening the index), for most of a second here, once. Not with
+    // little memory: merging takes about 100 MB more at 100k records.
     let ids = index.searchable_segment_ids()?;
-    if ids.len() > 1 {
+    if ids.len() > 1 && !LOW_MEMORY.load(std::sync::atomic::Ordering::Relaxed) {
         writer.merge(&ids).wait()?;
     }
     writer.wait_merging_threads()?;
