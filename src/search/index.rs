@@ -554,28 +554,14 @@ impl SearchIndex {
 
     /// Records any excluded term matches.
     fn excluded_query(&self, query: &Query) -> Option<Box<dyn TantivyQuery>> {
-        (!query.excluded.is_empty()).then(|| {
-            Box::new(BooleanQuery::new(
-                query
-                    .excluded
-                    .iter()
-                    .map(|t| (Occur::Should, self.term_query(t)))
-                    .collect(),
-            )) as Box<dyn TantivyQuery>
-        })
+        let terms = query.excluded.iter().map(|t| self.term_query(t));
+        all_of(Occur::Should, terms.collect())
     }
 
     /// Records every filter matches.
     fn filters_query(&self, query: &Query) -> Option<Box<dyn TantivyQuery>> {
-        (!query.filters.is_empty()).then(|| {
-            Box::new(BooleanQuery::new(
-                query
-                    .filters
-                    .iter()
-                    .map(|fl| (Occur::Must, self.filter_query(fl)))
-                    .collect(),
-            )) as Box<dyn TantivyQuery>
-        })
+        let filters = query.filters.iter().map(|f| self.filter_query(f));
+        all_of(Occur::Must, filters.collect())
     }
 
     fn keyword_query(field: Field, values: &[String]) -> Box<dyn TantivyQuery> {
@@ -662,6 +648,15 @@ impl SearchIndex {
         }
         Box::new(BooleanQuery::new(clauses))
     }
+}
+
+/// The queries as clauses of one boolean query, each with `occur`; None when there are none.
+fn all_of(occur: Occur, queries: Vec<Box<dyn TantivyQuery>>) -> Option<Box<dyn TantivyQuery>> {
+    (!queries.is_empty()).then(|| {
+        Box::new(BooleanQuery::new(
+            queries.into_iter().map(|q| (occur, q)).collect(),
+        )) as Box<dyn TantivyQuery>
+    })
 }
 
 fn snippet_has(text: &str, words: &HashSet<String>) -> bool {
