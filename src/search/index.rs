@@ -248,11 +248,6 @@ impl SearchIndex {
                 });
             }
         }
-        Self::open_stale(store, freshness)
-    }
-
-    /// Brings the index up to date under the writers' lock.
-    fn open_stale(store: &Store, freshness: Freshness) -> Result<SearchIndex, SearchError> {
         match sync(store, false, freshness) {
             // The git folder cannot be written (a read-only checkout): an index in memory.
             Err(SearchError::Io { source, .. })
@@ -338,8 +333,9 @@ impl SearchIndex {
 
     /// The best `limit` records for a query, best first.
     ///
-    /// Records that hold every word as typed (with its diacritics) come before those that
-    /// hold them only once folded; within each group, by BM25 over title and body.
+    /// Records whose title holds every word come before those whose text does, and records
+    /// that hold the words as typed (with their diacritics) before those that hold them only
+    /// once folded; see `ranked`.
     pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>, SearchError> {
         if limit == 0 {
             return Ok(vec![]);

@@ -379,7 +379,7 @@ impl Store {
             }
         }
         for rel in changed {
-            for (name, _) in subdirs(&root.join(&rel)) {
+            for name in subdirs(&root.join(&rel)) {
                 let child = if rel.is_empty() {
                     name
                 } else {
@@ -392,9 +392,7 @@ impl Store {
         }
         Ok(out)
     }
-}
 
-impl Store {
     /// The record files directly in a folder of the data root (relative paths).
     pub fn record_files_in(&self, dir_rel: &str) -> Result<Vec<String>> {
         let dir = self.root().join(dir_rel);
@@ -422,7 +420,7 @@ fn stat_dirs_under(root: &Path, rel: &str, out: &mut Vec<FileStat>) {
         return;
     }
     out.push(dir_stat(rel.to_string(), &m));
-    for (name, _) in subdirs(&path) {
+    for name in subdirs(&path) {
         let child = format!("{rel}/{name}");
         if is_record_dir(&child) {
             stat_dirs_under(root, &child, out);
@@ -496,19 +494,15 @@ fn is_record_dir(rel: &str) -> bool {
     }
 }
 
-/// The folders directly in `dir` (not hidden), with their metadata; none when it cannot be read.
-fn subdirs(dir: &Path) -> Vec<(String, std::fs::Metadata)> {
+/// The names of the folders directly in `dir` (not hidden; from the listing alone, without a
+/// `stat` each); none when it cannot be read.
+fn subdirs(dir: &Path) -> Vec<String> {
     match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let name = e.file_name().to_str()?.to_string();
-                if name.starts_with('.') {
-                    return None;
-                }
-                let m = e.metadata().ok()?;
-                m.is_dir().then_some((name, m))
-            })
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| !name.starts_with('.'))
             .collect(),
         Err(_) => vec![],
     }
