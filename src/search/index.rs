@@ -357,7 +357,7 @@ impl SearchIndex {
         } else {
             self.ranked(&searcher, query, limit)?
         };
-        let words: HashSet<String> = query.highlight_words().into_iter().collect();
+        let terms = query.highlight_terms();
         let f = self.fields;
         let mut hits = Vec::with_capacity(addrs.len());
         for (score, addr) in addrs {
@@ -373,10 +373,7 @@ impl SearchIndex {
             let mut text = d.get_all(f.text_f).filter_map(|v| v.as_str());
             let title = text.next().unwrap_or("").to_string();
             let body = text.next().unwrap_or("").to_string();
-            let mut snip = snippet(&body, &words, 160);
-            if !snip.iter().any(|(_, h)| *h) && snippet_has(&title, &words) {
-                snip = snippet(&body, &HashSet::new(), 160);
-            }
+            let snip = snippet(&body, &terms, 160);
             hits.push(Hit {
                 kind,
                 id: get(f.id),
@@ -653,12 +650,6 @@ fn all_of(occur: Occur, queries: Vec<Box<dyn TantivyQuery>>) -> Option<Box<dyn T
             queries.into_iter().map(|q| (occur, q)).collect(),
         )) as Box<dyn TantivyQuery>
     })
-}
-
-fn snippet_has(text: &str, words: &HashSet<String>) -> bool {
-    analyzer::words(text)
-        .iter()
-        .any(|w| words.contains(&w.folded))
 }
 
 /// The index terms of a period: itself and every longer period that contains it.

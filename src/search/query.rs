@@ -505,14 +505,15 @@ impl Query {
         self.terms.is_empty() && self.excluded.is_empty() && self.filters.is_empty()
     }
 
-    /// The folded forms of the words to find, for highlighting.
-    pub fn highlight_words(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
+    /// The terms to find as their folded words in order (a phrase is one term), for
+    /// highlighting; longer terms first, so that a phrase is marked whole.
+    pub fn highlight_terms(&self) -> Vec<Vec<String>> {
+        let mut v: Vec<Vec<String>> = self
             .terms
             .iter()
-            .flat_map(|t| t.words.iter().map(|w| w.folded.clone()))
+            .map(|t| t.words.iter().map(|w| w.folded.clone()).collect())
             .collect();
-        v.sort();
+        v.sort_by(|a: &Vec<String>, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         v.dedup();
         v
     }

@@ -1,8 +1,6 @@
 //! Snippets: the part of a text where the query's words are densest, cut on character
 //! boundaries, with the matched words marked.
 
-use std::collections::HashSet;
-
 use super::analyzer::{fold_into, word_ranges};
 
 /// A piece of text, highlighted or not.
@@ -39,18 +37,15 @@ fn push(out: &mut Vec<Segment>, text: String, hl: bool) {
     }
 }
 
-/// A snippet of at most about `max_chars` characters of `text` around the words whose folded
-/// form is in `wanted`; the start of the text when none is there.
-pub fn snippet(text: &str, wanted: &HashSet<String>, max_chars: usize) -> Vec<Segment> {
-    // Every word's start (byte, character); the matched words with the index of their folded
-    // form among the wanted ones (to count different words).
-    let order: Vec<&str> = {
-        let mut v: Vec<&str> = wanted.iter().map(String::as_str).collect();
-        v.sort_unstable();
-        v
-    };
-    let mut starts: Vec<(usize, usize)> = Vec::new();
-    let mut matched: Vec<Match> = Vec::new();
+/// A snippet of at most about `max_chars` characters of `text` around the query's terms, each
+/// given as its folded words in order (one word, or a phrase: marked only where its words stand
+/// next to each other); the start of the text when none is there.
+pub fn snippet(text: &str, terms: &[Vec<String>], max_chars: usize) -> Vec<Segment> {
+    // Every word: where it starts and ends (bytes, characters) and its folded form (in one
+    // buffer).
+    let mut words: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut folded_at: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut all = String::new();
     let mut folded = String::new();
     let (mut byte, mut chars) = (0usize, 0usize);
     let count = |s: &str| s.bytes().filter(|b| (*b as i8) >= -0x40).count();
@@ -59,21 +54,42 @@ pub fn snippet(text: &str, wanted: &HashSet<String>, max_chars: usize) -> Vec<Se
         let char_start = chars;
         chars += count(&text[s..e]);
         byte = e;
-        starts.push((s, char_start));
-        if order.is_empty() {
-            continue;
-        }
-        fold_into(&text[s..e], &mut folded);
-        if let Ok(i) = order.binary_search(&folded.as_str()) {
-            matched.push(Match {
-                start: s,
-                end: e,
-                char_start,
-                char_end: chars,
-                word: i,
-            });
+        words.push((s, e, char_start, chars));
+        if !terms.is_empty() {
+            fold_into(&text[s..e], &mut folded);
+            folded_at.push(all.len()..all.len() + folded.len());
+            all.push_str(&folded);
         }
     }
+    // The words of each term where they stand, with which term it is (to count different
+    // terms); the first term to match a word keeps it.
+    let mut matched: Vec<Match> = Vec::new();
+    let mut i = 0;
+    while i < folded_at.len() {
+        let hit = terms.iter().enumerate().find(|(_, t)| {
+            !t.is_empty()
+                && t.iter().enumerate().all(|(k, w)| {
+                    folded_at
+                        .get(i + k)
+                        .is_some_and(|r| &all[r.clone()] == w.as_str())
+                })
+        });
+        let Some((term, t)) = hit else {
+            i += 1;
+            continue;
+        };
+        for &(start, end, char_start, char_end) in &words[i..i + t.len()] {
+            matched.push(Match {
+                start,
+                end,
+                char_start,
+                char_end,
+                word: term,
+            });
+        }
+        i += t.len();
+    }
+    let starts: Vec<(usize, usize)> = words.iter().map(|w| (w.0, w.2)).collect();
     let total_chars = chars + count(&text[byte..]);
     let (from, to) = if matched.is_empty() {
         (0, byte_after_chars(text, 0, max_chars))
@@ -139,7 +155,7 @@ struct Match {
     end: usize,
     char_start: usize,
     char_end: usize,
-    /// Which of the wanted words it is.
+    /// Which of the terms it belongs to.
     word: usize,
 }
 
@@ -164,8 +180,9 @@ fn byte_after_chars(text: &str, from: usize, n: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn set(words: &[&str]) -> HashSet<String> {
-        words.iter().map(|s| s.to_string()).collect()
+    /// Single-word terms.
+    fn set(words: &[&str]) -> Vec<Vec<String>> {
+        words.iter().map(|s| vec![s.to_string()]).collect()
     }
 
     fn render(s: &[Segment]) -> String {
@@ -193,6 +210,24 @@ mod tests {
         assert!(r.ends_with('…'), "{r}");
         assert!(r.contains("[Tòa] [án]"), "{r}");
         assert!(r.chars().count() <= 70, "{r}");
+    }
+
+    #[test]
+    fn a_phrase_is_marked_only_where_its_words_stand_together() {
+        let phrase = vec![vec![
+            "toa".to_string(),
+            "gia".to_string(),
+            "dinh".to_string(),
+        ]];
+        let s = snippet(
+            "Tòa án tham gia; Tòa Gia đình hoạt động theo quy định.",
+            &phrase,
+            200,
+        );
+        assert_eq!(
+            render(&s),
+            "Tòa án tham gia; [Tòa] [Gia] [đình] hoạt động theo quy định."
+        );
     }
 
     #[test]
