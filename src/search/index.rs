@@ -1433,6 +1433,42 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_reads_back_and_a_damaged_one_is_refused() {
+        let st = |p: &str, m: i64| FileStat {
+            path: p.into(),
+            size: 0,
+            mtime_ns: m,
+            ctime_ns: -m,
+            ino: u64::MAX - 1,
+        };
+        let snap = Snapshot {
+            commit: Some("abc".into()),
+            dir_stats: vec![st("plans", 1), st("plans/kh 1/reports/2025-h1", 2)],
+            files: Some("fp".into()),
+            racy: vec!["agencies/x.toml".into()],
+            racy_dirs: vec![],
+        };
+        let bytes = snapshot_bytes(&snap).unwrap();
+        let back = parse_snapshot(&bytes).unwrap();
+        assert_eq!(back.dir_stats, snap.dir_stats);
+        assert_eq!(
+            (back.commit, back.files, back.racy),
+            (snap.commit, snap.files, snap.racy)
+        );
+        // Cut anywhere, or with a byte changed in the count: not a snapshot.
+        for n in 0..bytes.len() {
+            assert!(parse_snapshot(&bytes[..n]).is_none(), "cut at {n}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(parse_snapshot(&longer).is_none());
+        let mut wrong = bytes.clone();
+        let at = wrong.len() - 8;
+        wrong[at] ^= 1;
+        assert!(parse_snapshot(&wrong).is_none());
+    }
+
+    #[test]
     fn fingerprint_ignores_order_and_sees_any_change() {
         let st = |p: &str, m: i64| FileStat {
             path: p.into(),
