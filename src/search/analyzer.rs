@@ -201,7 +201,8 @@ pub fn words(text: &str) -> Vec<Word> {
         .collect()
 }
 
-/// Lowercase, without any diacritic, `đ` as `d`.
+/// Lowercase, without any diacritic, `đ` as `d`; of a word or of any text (what is not a
+/// letter stays as it is).
 pub fn fold(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
     fold_into(word, &mut out);

@@ -442,17 +442,9 @@ impl State {
     }
 }
 
-/// Lower-case, without diacritics (đ → d): for matching typed text against titles.
-pub fn fold(s: &str) -> String {
-    s.nfd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .map(|c| match c {
-            'đ' | 'Đ' => 'd',
-            c => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+/// Lower-case, without diacritics (đ → d): for matching typed text against titles. The
+/// search's folding, so that the tree's filter and full-text search agree.
+pub use crate::search::analyzer::fold;
 
 /// The record's fields as (path, value) lines, in file order.
 pub fn flatten_fields(t: &toml::Table) -> Vec<(String, String)> {
