@@ -30,31 +30,63 @@ pub fn scan(root: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn walk(dir: &Path, rel: &str, depth: usize, out: &mut Vec<String>) -> Result<()> {
-    let rd = std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))?;
-    // Folders are walked after the files; the plans' folders in parallel.
-    let mut dirs = Vec::new();
+/// An entry of a folder of the data root.
+pub(super) struct Entry {
+    pub name: String,
+    /// Path relative to the data root.
+    pub rel: String,
+    pub file_type: std::fs::FileType,
+    pub entry: std::fs::DirEntry,
+}
+
+/// The entries of `dir` (at `rel` under the data root), hidden ones and names that are not
+/// UTF-8 left out. A folder that does not exist has none when `missing_ok`.
+pub(super) fn entries(dir: &Path, rel: &str, missing_ok: bool) -> Result<Vec<Entry>> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if missing_ok && e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => return Err(StoreError::io(dir, e)),
+    };
+    let mut out = Vec::new();
     for entry in rd {
         let entry = entry.map_err(|e| StoreError::io(dir, e))?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with('.') || (depth == 0 && (name == "schemas" || name == "target")) {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with('.') {
             continue;
         }
-        let child = if rel.is_empty() {
-            name.to_string()
+        let rel = if rel.is_empty() {
+            name.clone()
         } else {
             format!("{rel}/{name}")
         };
-        let ft = entry
+        let file_type = entry
             .file_type()
             .map_err(|e| StoreError::io(entry.path(), e))?;
-        if ft.is_dir() {
+        out.push(Entry {
+            name,
+            rel,
+            file_type,
+            entry,
+        });
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, rel: &str, depth: usize, out: &mut Vec<String>) -> Result<()> {
+    // Folders are walked after the files; the plans' folders in parallel.
+    let mut dirs = Vec::new();
+    for e in entries(dir, rel, false)? {
+        if depth == 0 && (e.name == "schemas" || e.name == "target") {
+            continue;
+        }
+        if e.file_type.is_dir() {
             if depth < 4 {
-                dirs.push((entry.path(), child));
+                dirs.push((e.entry.path(), e.rel));
             }
-        } else if name.ends_with(".toml") {
-            out.push(child);
+        } else if e.name.ends_with(".toml") {
+            out.push(e.rel);
         }
     }
     if rel == "plans" {

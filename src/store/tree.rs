@@ -214,36 +214,18 @@ pub struct FileStat {
 
 fn stat_dir(dir: &Path, rel: &str, depth: usize, out: &mut Vec<FileStat>) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let rd = match std::fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(StoreError::io(dir, e)),
-    };
-    for entry in rd {
-        let entry = entry.map_err(|e| StoreError::io(dir, e))?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with('.') {
-            continue;
-        }
-        let child = if rel.is_empty() {
-            name.to_string()
-        } else {
-            format!("{rel}/{name}")
-        };
-        let ft = entry
-            .file_type()
-            .map_err(|e| StoreError::io(entry.path(), e))?;
-        if ft.is_dir() {
+    for e in super::load::entries(dir, rel, true)? {
+        if e.file_type.is_dir() {
             if depth < 4 {
-                stat_dir(&entry.path(), &child, depth + 1, out)?;
+                stat_dir(&e.entry.path(), &e.rel, depth + 1, out)?;
             }
-        } else if ft.is_file() && name.ends_with(".toml") && is_record_path(&child) {
-            let m = entry
+        } else if e.file_type.is_file() && e.name.ends_with(".toml") && is_record_path(&e.rel) {
+            let m = e
+                .entry
                 .metadata()
-                .map_err(|e| StoreError::io(entry.path(), e))?;
+                .map_err(|err| StoreError::io(e.entry.path(), err))?;
             out.push(FileStat {
-                path: child,
+                path: e.rel,
                 size: m.size(),
                 mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
                 ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
