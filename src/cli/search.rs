@@ -182,24 +182,18 @@ fn unknown_id(store: &crate::store::Store, query: &Query) -> Option<CliError> {
     use crate::store::partial::{agency_ids, plan_ids};
     let (plans, agencies) = (plan_ids(store.root()), agency_ids(store.root()));
     for f in &query.filters {
-        let (what, name, values, known) = match f {
-            Filter::Plan(v) => ("plan", "plan", v, &plans),
-            Filter::Agency(v) => ("agency", "agency", v, &agencies),
-            Filter::Lead(v) => ("agency", "lead", v, &agencies),
+        let (what, list, name, values, known) = match f {
+            Filter::Plan(v) => ("plan", "plans", "plan", v, &plans),
+            Filter::Agency(v) => ("agency", "agencies", "agency", v, &agencies),
+            Filter::Lead(v) => ("agency", "agencies", "lead", v, &agencies),
             _ => continue,
         };
         if let Some(v) = values.iter().find(|v| !known.contains(v)) {
-            let err = CliError::new(format!(
-                "{name}:{} — there is no {what} {}",
-                sanitize_line(v),
-                sanitize_line(v)
-            ));
+            let shown = sanitize_line(v);
+            let err = CliError::new(format!("{name}:{shown} — there is no {what} {shown}"));
             return Some(match closest(v, known.iter().map(String::as_str)) {
                 Some(c) => err.with_hint(format!("did you mean {name}:{c}?")),
-                None => err.with_hint(format!(
-                    "`kehoach list {}` shows them",
-                    if what == "plan" { "plans" } else { "agencies" }
-                )),
+                None => err.with_hint(format!("`kehoach list {list}` shows them")),
             });
         }
     }
