@@ -255,6 +255,9 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             print_hit(&mut out, h, w, color)
         })
         .and_then(|()| out.flush());
+    // The process ends here: the index's memory maps go with it, without being unmapped one by
+    // one (which costs a good part of a search).
+    std::mem::forget(index);
     match printed {
         // The reader went away (`| head`): nothing more to say.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),

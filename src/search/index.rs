@@ -29,6 +29,7 @@ use super::snippet::snippet;
 use super::{Hit, SearchError};
 use crate::model::{Due, Period, PeriodKind};
 use crate::store::Store;
+use crate::store::folders::{DirCheck, DirStat, DirsNow, KnownDirs, check_record_dirs, dirs_now};
 use crate::store::layout::Kind;
 use crate::store::tree::FileStat;
 
@@ -156,6 +157,87 @@ pub struct SearchIndex {
     update: Update,
 }
 
+/// The index as it is, when HEAD, the snapshot and the folders show that nothing changed since
+/// it was last brought up to date; None when something may have.
+///
+/// The folders are checked by this thread and one more, started first: a core takes a while to
+/// wake, so that thread reads the snapshot itself when it gets there before this one (which
+/// meanwhile opens the index); nothing waits for it when it comes too late to help.
+fn open_if_fresh(store: &Store, freshness: Freshness) -> Result<Option<SearchIndex>, SearchError> {
+    struct Shared {
+        paths: (PathBuf, PathBuf),
+        bytes: std::sync::OnceLock<Option<SnapshotBytes>>,
+        check: DirCheck,
+    }
+    impl Shared {
+        fn snapshot(&self) -> Option<Snapshot<'_>> {
+            self.bytes
+                .get_or_init(|| read_snapshot_at(&self.paths.0, &self.paths.1))
+                .as_ref()
+                .and_then(parse_snapshot)
+        }
+    }
+    let shared = std::sync::Arc::new(Shared {
+        paths: (
+            store.private_path(SNAPSHOT),
+            store.private_path(SNAPSHOT_DIRS),
+        ),
+        bytes: std::sync::OnceLock::new(),
+        check: DirCheck::new(store.root(), true),
+    });
+    let helper = std::sync::Arc::clone(&shared);
+    // Without a second thread, this one does it all.
+    let _ = std::thread::Builder::new()
+        .name("kehoach-stat".into())
+        .spawn(move || {
+            if let Some(snap) = helper.snapshot() {
+                helper.check.work(&snap.dir_stats);
+            }
+        });
+    let dir = index_dir(store);
+    let opened = (|| {
+        let head = store.head_commit_id()?;
+        let Some(snap) = shared.snapshot() else {
+            return Ok(None);
+        };
+        if snap.commit != head || !snap.racy_dirs.is_empty() {
+            return Ok(None);
+        }
+        let Ok((index, state)) = open_dir(&dir) else {
+            return Ok(None);
+        };
+        if state.format != FORMAT
+            || state.prefix != store.prefix()
+            || state.commit != head
+            || !racy_ok(store, &snap.racy, &state, &head)?
+        {
+            return Ok(None);
+        }
+        register_tokenizers(&index);
+        let Ok(reader) = reader_of(&index) else {
+            return Ok(None);
+        };
+        let si = SearchIndex {
+            index,
+            reader,
+            fields: schema().1,
+            state,
+            dir: Some(dir.clone()),
+            update: Update::UpToDate,
+        };
+        Ok::<_, SearchError>(Some((si, snap)))
+    })();
+    let Ok(Some((si, snap))) = opened else {
+        shared.check.stop();
+        return opened.map(|_| None);
+    };
+    shared.check.work(&snap.dir_stats);
+    let fresh = shared.check.finish(snap.dir_stats.len()).unchanged
+        && (freshness == Freshness::Quick
+            || snap.files.as_deref() == Some(&fingerprint(&store.stat_record_files()?)));
+    Ok(fresh.then_some(si))
+}
+
 /// The folder the index of a store lives in.
 pub fn index_dir(store: &Store) -> PathBuf {
     store.git_dir().join("kehoach").join("search")
@@ -222,31 +304,8 @@ impl SearchIndex {
     /// indexed commit and nothing checked changed since the last update, no record is read and
     /// git's status is not asked: that is the common case.
     pub fn open_with(store: &Store, freshness: Freshness) -> Result<SearchIndex, SearchError> {
-        let head = store.head_commit_id()?;
-        let dir = index_dir(store);
-        if let Ok((index, state)) = open_dir(&dir)
-            && state.format == FORMAT
-            && state.prefix == store.prefix()
-            && state.commit == head
-            && let Some(snap) = read_snapshot(store)
-            && snap.commit == head
-            && snap.racy_dirs.is_empty()
-            && store.record_dirs_unchanged(&snap.dir_stats)
-            && (freshness == Freshness::Quick
-                || snap.files.as_deref() == Some(&fingerprint(&store.stat_record_files()?)))
-            && racy_ok(store, &snap.racy, &state, &head)?
-        {
-            register_tokenizers(&index);
-            if let Ok(reader) = reader_of(&index) {
-                return Ok(SearchIndex {
-                    index,
-                    reader,
-                    fields: schema().1,
-                    state,
-                    dir: Some(dir),
-                    update: Update::UpToDate,
-                });
-            }
+        if let Some(si) = open_if_fresh(store, freshness)? {
+            return Ok(si);
         }
         match sync(store, false, freshness) {
             // The git folder cannot be written (a read-only checkout): an index in memory.
@@ -857,6 +916,33 @@ fn rebuild_locked(
     })
 }
 
+/// A catch-up of at most this many records runs on one processor (see [`OnOneCpu`]).
+const FEW_RECORDS: usize = 64;
+
+/// Keeps the calling thread, and the threads it starts, on the processor it runs on, until
+/// dropped: then the thread may run anywhere it could before.
+struct OnOneCpu(Option<rustix::thread::CpuSet>);
+
+impl OnOneCpu {
+    fn new() -> OnOneCpu {
+        use rustix::thread::{CpuSet, sched_getaffinity, sched_getcpu, sched_setaffinity};
+        let Ok(before) = sched_getaffinity(None) else {
+            return OnOneCpu(None);
+        };
+        let mut one = CpuSet::new();
+        one.set(sched_getcpu());
+        OnOneCpu(sched_setaffinity(None, &one).is_ok().then_some(before))
+    }
+}
+
+impl Drop for OnOneCpu {
+    fn drop(&mut self) {
+        if let Some(before) = &self.0 {
+            let _ = rustix::thread::sched_setaffinity(None, before);
+        }
+    }
+}
+
 /// Segments of at most this many documents are merged as they pile up.
 const SMALL_SEGMENT: usize = 2_000;
 
@@ -895,6 +981,10 @@ fn catch_up(
     paths.extend(overlay.keys().cloned());
     paths.sort();
     paths.dedup();
+    // The writer hands a few records from thread to thread (indexing, segment updates): kept
+    // on this processor, no hand-off waits for another processor to wake, and the other stays
+    // free for the folder check running beside.
+    let pinned = (paths.len() <= FEW_RECORDS).then(OnOneCpu::new);
     let mut writer: IndexWriter = index.writer_with_options(
         tantivy::indexer::IndexWriterOptions::builder()
             .num_worker_threads(1)
@@ -929,6 +1019,7 @@ fn catch_up(
     commit_with_state(&mut writer, &new_state)?;
     // Merges of small segments are quick; wait so that no thread outlives the lock.
     writer.wait_merging_threads()?;
+    drop(pinned);
     let reader = reader_of(&index)?;
     Ok(SearchIndex {
         index,
@@ -955,16 +1046,20 @@ pub enum Freshness {
 
 /// The work tree when the index was last brought up to date.
 ///
-/// Kept in `search.snap`: a line of JSON with everything but the folders, then the folders
-/// (thousands in a large repository) in a compact binary form read without parsing text, then
-/// their count again, so that a short or damaged file is never taken for a whole one.
+/// Kept in two files: `search.snap`, JSON with everything but the folders, and `search.dirs`,
+/// the folders (thousands in a large repository) in a compact binary form read in place, then
+/// their count again, so that a short or damaged file is never taken for a whole one. The
+/// folders change far less often than the rest: their file is rewritten only when they do.
+/// Both carry the same id, so that a folders file is never read with another snapshot's.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-struct Snapshot {
+struct Snapshot<'b> {
     /// The commit the index reflected then.
     commit: Option<String>,
-    /// The folders' stat, to tell which changed.
+    /// The id of the folders file written with this snapshot.
+    dirs_id: String,
+    /// The folders' stat, to tell which changed (read in place from the file).
     #[serde(skip)]
-    dir_stats: Vec<FileStat>,
+    dir_stats: SnapDirs<'b>,
     /// Fingerprint of every record file's stat, at the last exact check.
     files: Option<String>,
     /// Files written in the same clock tick as the snapshot: their stat may not show a change
@@ -975,6 +1070,7 @@ struct Snapshot {
 }
 
 const SNAPSHOT: &str = "search.snap";
+const SNAPSHOT_DIRS: &str = "search.dirs";
 const STATS: &str = "search.stats";
 
 fn fingerprint(stats: &[FileStat]) -> String {
@@ -994,61 +1090,136 @@ fn stat_hash(st: &FileStat) -> u64 {
     h.finish()
 }
 
-fn read_snapshot(store: &Store) -> Option<Snapshot> {
-    let bytes = store.read_private(SNAPSHOT).ok()??;
-    parse_snapshot(&bytes)
+/// The bytes of the snapshot's two files, to read with [`parse_snapshot`]; None when there
+/// is none.
+type SnapshotBytes = (Vec<u8>, Vec<u8>);
+
+fn read_snapshot(store: &Store) -> Option<SnapshotBytes> {
+    read_snapshot_at(
+        &store.private_path(SNAPSHOT),
+        &store.private_path(SNAPSHOT_DIRS),
+    )
 }
 
-const SNAPSHOT_MAGIC: &[u8] = b"kehoach search snapshot 2\n";
+/// [`read_snapshot`] from the two files' paths, from any thread.
+fn read_snapshot_at(head: &Path, dirs: &Path) -> Option<SnapshotBytes> {
+    let head = Store::read_private_at(head).ok()??;
+    let dirs = Store::read_private_at(dirs).ok()??;
+    Some((head, dirs))
+}
 
-fn parse_snapshot(bytes: &[u8]) -> Option<Snapshot> {
-    let mut rest = bytes.strip_prefix(SNAPSHOT_MAGIC)?;
+const SNAPSHOT_MAGIC: &[u8] = b"kehoach search snapshot 3\n";
+const DIRS_MAGIC: &[u8] = b"kehoach search folders 1\n";
+
+/// Bytes of one folder in the snapshot: modification and change times, inode, and where its
+/// path ends in the paths that follow the folders.
+const DIR_RECORD: usize = 28;
+
+/// The folders of a snapshot, read in place: fixed-size records, then their paths.
+#[derive(Debug, Clone, Copy, Default)]
+struct SnapDirs<'b> {
+    records: &'b [u8],
+    paths: &'b str,
+}
+
+impl SnapDirs<'_> {
+    fn end(&self, i: usize) -> usize {
+        let r = &self.records[i * DIR_RECORD..(i + 1) * DIR_RECORD];
+        u32::from_le_bytes(r[24..28].try_into().expect("four bytes")) as usize
+    }
+}
+
+impl KnownDirs for SnapDirs<'_> {
+    fn len(&self) -> usize {
+        self.records.len() / DIR_RECORD
+    }
+    fn get(&self, i: usize) -> DirStat<'_> {
+        let r = &self.records[i * DIR_RECORD..(i + 1) * DIR_RECORD];
+        let start = if i == 0 { 0 } else { self.end(i - 1) };
+        let u64_at = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("eight bytes"));
+        DirStat {
+            // Checked when the snapshot was read.
+            path: std::borrow::Cow::Borrowed(&self.paths[start..self.end(i)]),
+            mtime_ns: u64_at(&r[0..8]) as i64,
+            ctime_ns: u64_at(&r[8..16]) as i64,
+            ino: u64_at(&r[16..24]),
+        }
+    }
+}
+
+/// Reads a snapshot from its two files' bytes; the folders are read in place as they are
+/// wanted.
+fn parse_snapshot((head, dirs): &SnapshotBytes) -> Option<Snapshot<'_>> {
+    let u64_at = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("eight bytes"));
+    let mut snap: Snapshot = serde_json::from_slice(head.strip_prefix(SNAPSHOT_MAGIC)?).ok()?;
+    let mut rest = dirs.strip_prefix(DIRS_MAGIC)?;
     let mut take = |n: usize| -> Option<&[u8]> {
         let (a, b) = (rest.get(..n)?, rest.get(n..)?);
         rest = b;
         Some(a)
     };
-    let u64_at = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("eight bytes"));
-    let json_len = u64_at(take(8)?) as usize;
-    let mut snap: Snapshot = serde_json::from_slice(take(json_len)?).ok()?;
-    let count = u64_at(take(8)?) as usize;
-    snap.dir_stats.reserve(count.min(1 << 20));
-    for _ in 0..count {
-        let head = take(26)?;
-        let path_len = u16::from_le_bytes([head[24], head[25]]) as usize;
-        let path = std::str::from_utf8(take(path_len)?).ok()?;
-        snap.dir_stats.push(FileStat {
-            path: path.to_string(),
-            size: 0,
-            mtime_ns: u64_at(&head[0..8]) as i64,
-            ctime_ns: u64_at(&head[8..16]) as i64,
-            ino: u64_at(&head[16..24]),
-        });
+    let id_len = u64_at(take(8)?) as usize;
+    if take(id_len)? != snap.dirs_id.as_bytes() {
+        return None;
     }
-    (u64_at(take(8)?) as usize == count && rest.is_empty()).then_some(snap)
+    let count = u64_at(take(8)?) as usize;
+    let records = take(count.checked_mul(DIR_RECORD)?)?;
+    let paths_len = u64_at(take(8)?) as usize;
+    let paths = std::str::from_utf8(take(paths_len)?).ok()?;
+    (u64_at(take(8)?) as usize == count && rest.is_empty()).then_some(())?;
+    let dirs = SnapDirs { records, paths };
+    // Each path must end after the one before, on a character boundary, the last at the end.
+    let mut start = 0;
+    for i in 0..count {
+        let end = dirs.end(i);
+        if end < start || !paths.is_char_boundary(end) || (i + 1 == count && end != paths.len()) {
+            return None;
+        }
+        start = end;
+    }
+    if count == 0 && !paths.is_empty() {
+        return None;
+    }
+    snap.dir_stats = dirs;
+    Some(snap)
 }
 
-fn snapshot_bytes(snap: &Snapshot) -> Result<Vec<u8>, SearchError> {
-    let head = serde_json::to_vec(snap).map_err(|e| SearchError::Corrupt(e.to_string()))?;
-    let mut out = Vec::with_capacity(64 + head.len() + snap.dir_stats.len() * 64);
-    out.extend_from_slice(SNAPSHOT_MAGIC);
-    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
-    out.extend_from_slice(&head);
-    let count = (snap.dir_stats.len() as u64).to_le_bytes();
-    out.extend_from_slice(&count);
-    for d in &snap.dir_stats {
-        let path = d.path.as_bytes();
-        // A path longer than a u16 cannot be a folder of records; it would not be read back.
-        let len = u16::try_from(path.len())
-            .map_err(|_| SearchError::Corrupt(format!("folder path too long: {}", d.path)))?;
-        out.extend_from_slice(&d.mtime_ns.to_le_bytes());
-        out.extend_from_slice(&d.ctime_ns.to_le_bytes());
-        out.extend_from_slice(&d.ino.to_le_bytes());
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(path);
+/// The snapshot's files: `head` (its folders left out) and, when given, the folders `dirs`
+/// (with `head.dirs_id`).
+fn snapshot_bytes(
+    head: &Snapshot<'_>,
+    dirs: Option<&[DirStat<'_>]>,
+) -> Result<(Vec<u8>, Option<Vec<u8>>), SearchError> {
+    let mut out = SNAPSHOT_MAGIC.to_vec();
+    serde_json::to_writer(&mut out, head).map_err(|e| SearchError::Corrupt(e.to_string()))?;
+    let Some(dirs) = dirs else {
+        return Ok((out, None));
+    };
+    let n = dirs.len();
+    let paths_len: usize = dirs.iter().map(|d| d.path.len()).sum();
+    u32::try_from(paths_len)
+        .map_err(|_| SearchError::Corrupt("too many folders to record".into()))?;
+    let id = head.dirs_id.as_bytes();
+    let mut d = Vec::with_capacity(64 + id.len() + n * DIR_RECORD + paths_len);
+    d.extend_from_slice(DIRS_MAGIC);
+    d.extend_from_slice(&(id.len() as u64).to_le_bytes());
+    d.extend_from_slice(id);
+    let count = (n as u64).to_le_bytes();
+    d.extend_from_slice(&count);
+    let mut end = 0u32;
+    for x in dirs {
+        end += x.path.len() as u32;
+        d.extend_from_slice(&x.mtime_ns.to_le_bytes());
+        d.extend_from_slice(&x.ctime_ns.to_le_bytes());
+        d.extend_from_slice(&x.ino.to_le_bytes());
+        d.extend_from_slice(&end.to_le_bytes());
     }
-    out.extend_from_slice(&count);
-    Ok(out)
+    d.extend_from_slice(&(paths_len as u64).to_le_bytes());
+    for x in dirs {
+        d.extend_from_slice(x.path.as_bytes());
+    }
+    d.extend_from_slice(&count);
+    Ok((out, Some(d)))
 }
 
 /// Each file's stat hash by path, from the last exact check: `HASH PATH` lines.
@@ -1063,17 +1234,36 @@ fn read_stats(store: &Store) -> Option<std::collections::HashMap<String, u64>> {
         .collect()
 }
 
+/// The folders a new snapshot records.
+enum Folders<'a> {
+    /// Those of this snapshot, unchanged: its folders file stays as it is.
+    Kept(&'a Snapshot<'a>),
+    /// Others: a new folders file is written.
+    New(Vec<DirStat<'a>>),
+}
+
+/// An id for a new folders file, unlike any before it.
+fn new_dirs_id() -> String {
+    static WRITTEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let n = WRITTEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{now:x}-{:x}-{n:x}", std::process::id())
+}
+
 /// Writes the snapshot, taken after the file-system time `taken`; `files` when they were
 /// walked (else the last exact fingerprint stays, with `old`).
 fn write_snapshot(
     store: &Store,
-    dirs: Vec<FileStat>,
+    folders: Folders<'_>,
     files: Option<&[FileStat]>,
-    old: Option<&Snapshot>,
+    old: Option<&Snapshot<'_>>,
     taken: i64,
     commit: &Option<String>,
 ) -> Result<(), SearchError> {
-    let is_racy = |s: &FileStat| s.mtime_ns >= taken || s.ctime_ns >= taken;
+    let is_racy = |m: i64, c: i64| m >= taken || c >= taken;
     let (files_fp, racy) = match files {
         Some(files) => {
             let mut lines = String::with_capacity(files.len() * 64);
@@ -1085,7 +1275,7 @@ fn write_snapshot(
                 Some(fingerprint(files)),
                 files
                     .iter()
-                    .filter(|s| is_racy(s))
+                    .filter(|s| is_racy(s.mtime_ns, s.ctime_ns))
                     .map(|s| s.path.clone())
                     .collect(),
             )
@@ -1095,18 +1285,39 @@ fn write_snapshot(
             old.map(|o| o.racy.clone()).unwrap_or_default(),
         ),
     };
+    fn racy_dirs<K: KnownDirs + ?Sized>(dirs: &K, taken: i64) -> Vec<String> {
+        (0..dirs.len())
+            .map(|i| dirs.get(i))
+            .filter(|d| d.mtime_ns >= taken || d.ctime_ns >= taken)
+            .map(|d| d.path.into_owned())
+            .collect()
+    }
+    let (dirs_id, racy_dirs, new) = match &folders {
+        Folders::Kept(kept) => (
+            kept.dirs_id.clone(),
+            racy_dirs(&kept.dir_stats, taken),
+            None,
+        ),
+        Folders::New(dirs) => (
+            new_dirs_id(),
+            racy_dirs(dirs.as_slice(), taken),
+            Some(dirs.as_slice()),
+        ),
+    };
     let snap = Snapshot {
         commit: commit.clone(),
-        racy_dirs: dirs
-            .iter()
-            .filter(|d| is_racy(d))
-            .map(|d| d.path.clone())
-            .collect(),
-        dir_stats: dirs,
+        dirs_id,
+        racy_dirs,
+        dir_stats: SnapDirs::default(),
         files: files_fp,
         racy,
     };
-    store.write_private(SNAPSHOT, &snapshot_bytes(&snap)?)?;
+    let (head, dirs) = snapshot_bytes(&snap, new)?;
+    // The folders first: until the snapshot naming them is in place, they are not read.
+    if let Some(dirs) = dirs {
+        store.write_private(SNAPSHOT_DIRS, &dirs)?;
+    }
+    store.write_private(SNAPSHOT, &head)?;
     Ok(())
 }
 
@@ -1156,32 +1367,17 @@ fn racy_ok(
 /// be sure of). None when a folder went away: then git must tell what it held.
 fn files_in_changed_dirs(
     store: &Store,
-    snap: &Snapshot,
-    dirs: &[FileStat],
+    snap: &Snapshot<'_>,
+    now: Option<&DirsNow<'_>>,
 ) -> Result<Option<Vec<String>>, SearchError> {
-    use std::collections::HashMap;
-    // Folders known come first, in the same order (see `Store::restat_record_dirs`).
-    let old = &snap.dir_stats;
-    let in_order = dirs.len() >= old.len() && dirs.iter().zip(old).all(|(a, b)| a.path == b.path);
-    let changed: Vec<&FileStat> = if in_order {
-        dirs.iter()
-            .enumerate()
-            .filter(|(i, d)| old.get(*i) != Some(d))
-            .map(|(_, d)| d)
-            .collect()
-    } else {
-        let old_dirs: HashMap<&str, &FileStat> = old.iter().map(|d| (d.path.as_str(), d)).collect();
-        let now_dirs: HashSet<&str> = dirs.iter().map(|d| d.path.as_str()).collect();
-        if old_dirs.keys().any(|d| !now_dirs.contains(d)) {
+    let mut out = Vec::new();
+    if let Some(now) = now {
+        if now.gone {
             return Ok(None);
         }
-        dirs.iter()
-            .filter(|d| old_dirs.get(d.path.as_str()) != Some(d))
-            .collect()
-    };
-    let mut out = Vec::new();
-    for d in changed {
-        out.extend(store.record_files_in(&d.path)?);
+        for d in &now.changed {
+            out.extend(store.record_files_in(d)?);
+        }
     }
     for d in &snap.racy_dirs {
         out.extend(store.record_files_in(d)?);
@@ -1192,17 +1388,18 @@ fn files_in_changed_dirs(
 /// The overlay, found from what changed since the last snapshot: files in changed folders,
 /// files whose stat changed (when `files` were walked), racy files, files of the old overlay,
 /// and files the commits differ in. None when it cannot tell (then git's status is asked).
+/// `now` None: as if no folder changed.
 fn overlay_since(
     store: &Store,
     state: &State,
-    snap: &Snapshot,
-    dirs: &[FileStat],
+    snap: &Snapshot<'_>,
+    now: Option<&DirsNow<'_>>,
     files: Option<&[FileStat]>,
     head: &Option<String>,
 ) -> Result<Option<Overlay>, SearchError> {
     use std::collections::BTreeSet;
     let mut cands: BTreeSet<String> = BTreeSet::new();
-    let Some(in_dirs) = files_in_changed_dirs(store, snap, dirs)? else {
+    let Some(in_dirs) = files_in_changed_dirs(store, snap, now)? else {
         return Ok(None); // a folder went away: let git tell what it held
     };
     cands.extend(in_dirs);
@@ -1242,69 +1439,68 @@ fn overlay_since(
 }
 
 /// The common catch-up, after a commit: the changes of HEAD are indexed while another thread
-/// reads the folders' stat again; a second, small catch-up follows only when the folders show
-/// files created, deleted or renamed since. None when this way does not apply (no usable
-/// index, a folder gone: then git is asked). The caller holds the lock.
+/// checks the folders (this one helps when done); a second, small catch-up follows only when
+/// the folders show files created, deleted or renamed since. None when this way does not apply
+/// (no usable index, a folder gone: then git is asked). The caller holds the lock.
 fn catch_up_overlapped(
     store: &Store,
-    snap: &Snapshot,
+    snap: &Snapshot<'_>,
     head: &Option<String>,
     dir: &Path,
     taken: i64,
 ) -> Result<Option<SearchIndex>, SearchError> {
-    let Ok((index, state)) = open_dir(dir) else {
-        return Ok(None);
-    };
-    if snap.dir_stats.is_empty()
-        || state.format != FORMAT
-        || state.prefix != store.prefix()
-        || snap.commit != state.commit
-    {
+    if snap.dir_stats.is_empty() {
         return Ok(None);
     }
-    let root = store.root();
-    std::thread::scope(|s| {
-        let restat = s.spawn(|| Store::restat_record_dirs_in(root, &snap.dir_stats));
-        // First as if no folder changed.
-        let Some(first) = overlay_since(store, &state, snap, &snap.dir_stats, None, head)? else {
+    let (first, changes) = check_record_dirs(store.root(), &snap.dir_stats, false, || {
+        let Ok((index, state)) = open_dir(dir) else {
             return Ok(None);
         };
-        let si = catch_up_if_needed(store, index, state.clone(), head, &first, dir)?;
-        let Ok(dirs) = restat.join().unwrap_or_else(|_| {
-            Err(crate::store::StoreError::Other(
-                "reading the folders failed".into(),
-            ))
-        }) else {
+        if state.format != FORMAT || state.prefix != store.prefix() || snap.commit != state.commit {
             return Ok(None);
-        };
-        // The files of the folders that changed, over the first overlay (which already looked
-        // at everything else).
-        let Some(in_dirs) = files_in_changed_dirs(store, snap, &dirs)? else {
-            return Ok(None);
-        };
-        let mut overlay = first.clone();
-        for rel in in_dirs {
-            match overlay_entry(store, head, &rel)? {
-                Some(e) => overlay.insert(rel, e),
-                None => overlay.remove(&rel),
-            };
         }
-        let si = if overlay == first {
-            si
-        } else {
-            let before = match si.update {
-                Update::CaughtUp { records } => records,
-                _ => 0,
-            };
-            let mut again = catch_up_if_needed(store, si.index, si.state, head, &overlay, dir)?;
-            if let Update::CaughtUp { records } = &mut again.update {
-                *records += before;
-            }
-            again
+        // First as if no folder changed.
+        let Some(first) = overlay_since(store, &state, snap, None, None, head)? else {
+            return Ok(None);
         };
-        write_snapshot(store, dirs, None, Some(snap), taken, head)?;
-        Ok(Some(si))
-    })
+        let si = catch_up_if_needed(store, index, state, head, &first, dir)?;
+        Ok::<_, SearchError>(Some((si, first)))
+    });
+    let Some((si, first)) = first? else {
+        return Ok(None);
+    };
+    let now = dirs_now(store.root(), &snap.dir_stats, &changes);
+    // The files of the folders that changed, over the first overlay (which already looked at
+    // everything else).
+    let Some(in_dirs) = files_in_changed_dirs(store, snap, Some(&now))? else {
+        return Ok(None);
+    };
+    let mut overlay = first.clone();
+    for rel in in_dirs {
+        match overlay_entry(store, head, &rel)? {
+            Some(e) => overlay.insert(rel, e),
+            None => overlay.remove(&rel),
+        };
+    }
+    let si = if overlay == first {
+        si
+    } else {
+        let before = match si.update {
+            Update::CaughtUp { records } => records,
+            _ => 0,
+        };
+        let mut again = catch_up_if_needed(store, si.index, si.state, head, &overlay, dir)?;
+        if let Update::CaughtUp { records } = &mut again.update {
+            *records += before;
+        }
+        again
+    };
+    let folders = match now.dirs {
+        None => Folders::Kept(snap),
+        Some(dirs) => Folders::New(dirs),
+    };
+    write_snapshot(store, folders, None, Some(snap), taken, head)?;
+    Ok(Some(si))
 }
 
 /// Catches up with `head` and `overlay`, or opens the index as it is when it already matches.
@@ -1342,7 +1538,8 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
     let _lock = lock(store)?;
     let head = store.head_commit_id()?;
     let taken = store.fs_now_ns()?;
-    let old_snap = read_snapshot(store);
+    let old_bytes = read_snapshot(store);
+    let old_snap = old_bytes.as_ref().and_then(parse_snapshot);
     if !force
         && freshness == Freshness::Quick
         && let Some(snap) = &old_snap
@@ -1350,9 +1547,12 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
     {
         return Ok(si);
     }
-    let dirs = match &old_snap {
-        Some(snap) if !snap.dir_stats.is_empty() => store.restat_record_dirs(&snap.dir_stats)?,
-        _ => store.stat_record_dirs()?,
+    let now = match &old_snap {
+        Some(snap) if !snap.dir_stats.is_empty() => {
+            let ((), changes) = check_record_dirs(store.root(), &snap.dir_stats, false, || ());
+            Some(dirs_now(store.root(), &snap.dir_stats, &changes))
+        }
+        _ => None,
     };
     let files = match freshness {
         Freshness::Exact => Some(store.stat_record_files()?),
@@ -1373,15 +1573,21 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
         Ok(_) => None,
     };
     // What the work tree holds over HEAD: from the snapshot when there is one, else from git.
-    let since = match (&existing, &old_snap) {
-        (Ok((_, state)), Some(snap))
+    let since = match (&existing, &old_snap, &now) {
+        (Ok((_, state)), Some(snap), Some(now))
             if state.format == FORMAT
                 && state.prefix == store.prefix()
                 && snap.commit == state.commit =>
         {
-            overlay_since(store, state, snap, &dirs, files.as_deref(), &head)?
+            overlay_since(store, state, snap, Some(now), files.as_deref(), &head)?
         }
         _ => None,
+    };
+    let dirs = match (now.and_then(|now| now.dirs), &old_snap) {
+        (Some(dirs), _) => Folders::New(dirs),
+        // The folders were checked and are those of the snapshot.
+        (None, Some(snap)) if !snap.dir_stats.is_empty() => Folders::Kept(snap),
+        (None, _) => Folders::New(store.stat_record_dirs()),
     };
     let overlay = match since {
         Some(o) => o,
@@ -1434,38 +1640,73 @@ mod tests {
 
     #[test]
     fn snapshot_reads_back_and_a_damaged_one_is_refused() {
-        let st = |p: &str, m: i64| FileStat {
+        let st = |p: &'static str, m: i64| DirStat {
             path: p.into(),
-            size: 0,
             mtime_ns: m,
             ctime_ns: -m,
             ino: u64::MAX - 1,
         };
+        let dirs = vec![
+            st("plans", 1),
+            st("plans/kh 1/reports/2025-h1", 2),
+            st("phố", 3),
+        ];
         let snap = Snapshot {
             commit: Some("abc".into()),
-            dir_stats: vec![st("plans", 1), st("plans/kh 1/reports/2025-h1", 2)],
+            dirs_id: new_dirs_id(),
+            dir_stats: SnapDirs::default(),
             files: Some("fp".into()),
             racy: vec!["agencies/x.toml".into()],
             racy_dirs: vec![],
         };
-        let bytes = snapshot_bytes(&snap).unwrap();
-        let back = parse_snapshot(&bytes).unwrap();
-        assert_eq!(back.dir_stats, snap.dir_stats);
+        let (head, folders) = snapshot_bytes(&snap, Some(&dirs)).unwrap();
+        let folders = folders.unwrap();
+        let both = (head.clone(), folders.clone());
+        let back = parse_snapshot(&both).unwrap();
+        let read: Vec<DirStat> = (0..back.dir_stats.len())
+            .map(|i| back.dir_stats.get(i))
+            .collect();
+        assert_eq!(read, dirs);
         assert_eq!(
-            (back.commit, back.files, back.racy),
-            (snap.commit, snap.files, snap.racy)
+            (&back.commit, &back.files, &back.racy),
+            (&snap.commit, &snap.files, &snap.racy)
         );
-        // Cut anywhere, or with a byte changed in the count: not a snapshot.
-        for n in 0..bytes.len() {
-            assert!(parse_snapshot(&bytes[..n]).is_none(), "cut at {n}");
+        // The snapshot alone, written again with the same folders, still reads them.
+        let (again, none) = snapshot_bytes(&snap, None).unwrap();
+        assert!(none.is_none());
+        assert!(parse_snapshot(&(again, folders.clone())).is_some());
+        // Folders written for another snapshot: refused.
+        let other = Snapshot {
+            dirs_id: new_dirs_id(),
+            ..snap.clone()
+        };
+        let (_, other_folders) = snapshot_bytes(&other, Some(&dirs)).unwrap();
+        assert!(parse_snapshot(&(head.clone(), other_folders.unwrap())).is_none());
+        // Either file cut anywhere, or the count changed: not a snapshot.
+        for n in 0..folders.len() {
+            assert!(
+                parse_snapshot(&(head.clone(), folders[..n].to_vec())).is_none(),
+                "cut at {n}"
+            );
         }
-        let mut longer = bytes.clone();
+        for n in 0..head.len() {
+            assert!(parse_snapshot(&(head[..n].to_vec(), folders.clone())).is_none());
+        }
+        let mut longer = folders.clone();
         longer.push(0);
-        assert!(parse_snapshot(&longer).is_none());
-        let mut wrong = bytes.clone();
+        assert!(parse_snapshot(&(head.clone(), longer)).is_none());
+        let mut wrong = folders.clone();
         let at = wrong.len() - 8;
         wrong[at] ^= 1;
-        assert!(parse_snapshot(&wrong).is_none());
+        assert!(parse_snapshot(&(head.clone(), wrong)).is_none());
+        // A path made to end inside a letter (of "phố"): refused, not read as a shorter one.
+        let paths_len: usize = dirs.iter().map(|d| d.path.len()).sum();
+        let records = folders.len() - 8 - paths_len - 8 - 3 * DIR_RECORD;
+        let mut split = folders.clone();
+        let end_of_second = records + DIR_RECORD + 24;
+        let inside = (paths_len - "ố".len() + 1) as u32;
+        split[end_of_second..end_of_second + 4].copy_from_slice(&inside.to_le_bytes());
+        assert!(parse_snapshot(&(head, split)).is_none());
     }
 
     #[test]

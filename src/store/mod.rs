@@ -6,6 +6,7 @@ pub mod commit;
 pub mod demo;
 pub mod edit;
 pub mod error;
+pub mod folders;
 pub mod generate;
 pub mod history;
 pub mod init;

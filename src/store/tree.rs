@@ -286,11 +286,21 @@ impl Store {
 impl Store {
     /// Reads a file kehoach keeps for itself under `<git dir>/kehoach/`; None when missing.
     pub fn read_private(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        let p = self.git_dir().join("kehoach").join(name);
-        match std::fs::read(&p) {
+        Store::read_private_at(&self.private_path(name))
+    }
+
+    /// Where the file `name` kehoach keeps for itself is (see [`Store::read_private`]).
+    pub fn private_path(&self, name: &str) -> std::path::PathBuf {
+        self.git_dir().join("kehoach").join(name)
+    }
+
+    /// [`Store::read_private`] of the file at `path` (from [`Store::private_path`]), from any
+    /// thread.
+    pub fn read_private_at(path: &Path) -> Result<Option<Vec<u8>>> {
+        match std::fs::read(path) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::io(p, e)),
+            Err(e) => Err(StoreError::io(path, e)),
         }
     }
 
@@ -303,76 +313,6 @@ impl Store {
         let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
         std::fs::write(&tmp, content).map_err(|e| StoreError::io(&tmp, e))?;
         std::fs::rename(&tmp, &p).map_err(|e| StoreError::io(&p, e))
-    }
-
-    /// `stat` of every folder of the data root that holds records (agencies/, plans/, each
-    /// plan, its assignments/ and reports/, each period): a file created, deleted or saved by
-    /// rename changes its folder. Cheap: there are far fewer folders than records.
-    pub fn stat_record_dirs(&self) -> Result<Vec<FileStat>> {
-        let mut out = Vec::new();
-        for top in ["agencies", "plans"] {
-            stat_dirs_under(self.root(), top, &mut out);
-        }
-        Ok(out)
-    }
-
-    /// True when every folder in `known` (as [`Store::stat_record_dirs`] once saw them) still has
-    /// the same stat: then no record file was created, deleted or renamed in them, and no folder
-    /// was added under them. Costs one `stat` per folder and no listing.
-    pub fn record_dirs_unchanged(&self, known: &[FileStat]) -> bool {
-        use rayon::prelude::*;
-        let Some(root) = root_fd(self.root()) else {
-            return false;
-        };
-        !known.is_empty()
-            && known
-                .par_iter()
-                .with_min_len(512)
-                .all(|d| stat_at(&root, &d.path).is_some_and(|st| same_stat(&st, d)))
-    }
-
-    /// [`Store::stat_record_dirs`] again, from what it returned before: one `stat` per folder
-    /// known, and a listing only of the folders that changed (to find the folders added in
-    /// them). Folders gone are left out.
-    pub fn restat_record_dirs(&self, known: &[FileStat]) -> Result<Vec<FileStat>> {
-        Store::restat_record_dirs_in(self.root(), known)
-    }
-
-    /// [`Store::restat_record_dirs`] for the data root at `root` (to run on another thread: a
-    /// store cannot be shared between threads).
-    pub fn restat_record_dirs_in(root: &Path, known: &[FileStat]) -> Result<Vec<FileStat>> {
-        let now = stat_dirs(root, known);
-        let seen: std::collections::HashSet<&str> = known.iter().map(|d| d.path.as_str()).collect();
-        let mut out = Vec::with_capacity(known.len());
-        let mut changed = Vec::new();
-        for (now, was) in now.into_iter().zip(known) {
-            if let Some(now) = now {
-                if now != *was {
-                    changed.push(was.path.clone());
-                }
-                out.push(now);
-            }
-        }
-        // The data root is not a folder of the list: its two folders are looked for each time.
-        for top in ["agencies", "plans"] {
-            if !seen.contains(top) {
-                changed.push(String::new());
-                break;
-            }
-        }
-        for rel in changed {
-            for name in subdirs(&root.join(&rel)) {
-                let child = if rel.is_empty() {
-                    name
-                } else {
-                    format!("{rel}/{name}")
-                };
-                if is_record_dir(&child) && !seen.contains(child.as_str()) {
-                    stat_dirs_under(root, &child, &mut out);
-                }
-            }
-        }
-        Ok(out)
     }
 
     /// The record files directly in a folder of the data root (relative paths).
@@ -388,117 +328,6 @@ impl Store {
             .filter_map(|e| e.file_name().to_str().map(|n| format!("{dir_rel}/{n}")))
             .filter(|rel| is_record_path(rel))
             .collect())
-    }
-}
-
-/// `stat` of a folder of the data root at `root` and of the record folders under it, pushed
-/// to `out`.
-fn stat_dirs_under(root: &Path, rel: &str, out: &mut Vec<FileStat>) {
-    let path = root.join(rel);
-    let Ok(m) = std::fs::symlink_metadata(&path) else {
-        return;
-    };
-    if !m.is_dir() {
-        return;
-    }
-    out.push(dir_stat(rel.to_string(), &m));
-    for name in subdirs(&path) {
-        let child = format!("{rel}/{name}");
-        if is_record_dir(&child) {
-            stat_dirs_under(root, &child, out);
-        }
-    }
-}
-
-/// The stat of each folder of `dirs` now (None when it is gone or not a folder), read in
-/// parallel relative to the data root at `root`.
-fn stat_dirs(root: &Path, dirs: &[FileStat]) -> Vec<Option<FileStat>> {
-    use rayon::prelude::*;
-    let Some(root) = root_fd(root) else {
-        return vec![None; dirs.len()];
-    };
-    dirs.par_iter()
-        .with_min_len(512)
-        .map(|d| {
-            let st = stat_at(&root, &d.path)?;
-            let (mtime_ns, ctime_ns) = times(&st);
-            Some(FileStat {
-                path: d.path.clone(),
-                size: 0,
-                mtime_ns,
-                ctime_ns,
-                ino: st.st_ino,
-            })
-        })
-        .collect()
-}
-
-/// A folder, opened to look up paths relative to it (shorter lookups than from `/`).
-fn root_fd(root: &Path) -> Option<rustix::fd::OwnedFd> {
-    use rustix::fs::{CWD, Mode, OFlags, openat};
-    openat(
-        CWD,
-        root,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .ok()
-}
-
-/// The stat of the folder at `rel` under `root`; None when it is gone or not a folder.
-fn stat_at(root: &rustix::fd::OwnedFd, rel: &str) -> Option<rustix::fs::Stat> {
-    use rustix::fs::{AtFlags, FileType, statat};
-    let st = statat(root, rel, AtFlags::SYMLINK_NOFOLLOW).ok()?;
-    FileType::from_raw_mode(st.st_mode).is_dir().then_some(st)
-}
-
-/// Modification and status change times, in nanoseconds since the epoch.
-fn times(st: &rustix::fs::Stat) -> (i64, i64) {
-    (
-        st.st_mtime * 1_000_000_000 + st.st_mtime_nsec as i64,
-        st.st_ctime * 1_000_000_000 + st.st_ctime_nsec as i64,
-    )
-}
-
-/// True when a folder's stat is the one recorded.
-fn same_stat(st: &rustix::fs::Stat, d: &FileStat) -> bool {
-    times(st) == (d.mtime_ns, d.ctime_ns) && st.st_ino == d.ino
-}
-
-/// True for the folders [`Store::stat_record_dirs`] follows: agencies/, plans/, each plan,
-/// the folders of a plan, and the periods under its reports/.
-fn is_record_dir(rel: &str) -> bool {
-    match rel.split('/').collect::<Vec<_>>().as_slice() {
-        ["agencies"] | ["plans"] | ["plans", _] | ["plans", _, _] | ["plans", _, "reports", _] => {
-            !rel.split('/').any(|part| part.starts_with('.'))
-        }
-        _ => false,
-    }
-}
-
-/// The names of the folders directly in `dir` (not hidden; from the listing alone, without a
-/// `stat` each); none when it cannot be read.
-fn subdirs(dir: &Path) -> Vec<String> {
-    match std::fs::read_dir(dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|name| !name.starts_with('.'))
-            .collect(),
-        Err(_) => vec![],
-    }
-}
-
-/// A folder's stat as [`Store::stat_record_dirs`] records it.
-fn dir_stat(path: String, m: &std::fs::Metadata) -> FileStat {
-    use std::os::unix::fs::MetadataExt;
-    FileStat {
-        path,
-        size: 0,
-        mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
-        ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
-        ino: m.ino(),
     }
 }
 
