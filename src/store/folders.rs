@@ -141,6 +141,17 @@ impl DirCheck {
 
     /// Checks folders of `known` until none is left; every thread must pass the same list.
     pub fn work(&self, known: &(impl KnownDirs + ?Sized)) {
+        /// A thread that fails in the middle of a run stops the check, so that no thread
+        /// waits for that run in [`DirCheck::finish`].
+        struct StopOnPanic<'a>(&'a AtomicBool);
+        impl Drop for StopOnPanic<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        let _guard = StopOnPanic(&self.stopped);
         let Some(root) = &self.root else {
             self.any.store(true, Ordering::Relaxed);
             return;
