@@ -218,6 +218,22 @@ fn bench_size(n: usize, rg: bool) {
         ms(pct(&lat, 0.99)),
         ms(pct(&lat, 1.0))
     );
+    // Which queries make the tail: the median of each, slowest first.
+    let mut each: Vec<(Duration, &str)> = QUERIES
+        .iter()
+        .enumerate()
+        .map(|(q, text)| {
+            let mine: Vec<Duration> = lat.iter().skip(q).step_by(QUERIES.len()).copied().collect();
+            (median(mine), *text)
+        })
+        .collect();
+    each.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let slowest: Vec<String> = each
+        .iter()
+        .take(3)
+        .map(|(d, q)| format!("{q:?} {:.2} ms", ms(*d)))
+        .collect();
+    println!("  slowest queries (median): {}", slowest.join(", "));
     let t = Instant::now();
     assert!(idx.verify().unwrap().is_empty());
     println!(
