@@ -1263,6 +1263,7 @@ fn write_snapshot(
     taken: i64,
     commit: &Option<String>,
 ) -> Result<(), SearchError> {
+    // Changed in the same clock tick as the snapshot: a change right after may not show.
     let is_racy = |m: i64, c: i64| m >= taken || c >= taken;
     let (files_fp, racy) = match files {
         Some(files) => {
@@ -1285,25 +1286,15 @@ fn write_snapshot(
             old.map(|o| o.racy.clone()).unwrap_or_default(),
         ),
     };
-    fn racy_dirs<K: KnownDirs + ?Sized>(dirs: &K, taken: i64) -> Vec<String> {
-        (0..dirs.len())
-            .map(|i| dirs.get(i))
-            .filter(|d| d.mtime_ns >= taken || d.ctime_ns >= taken)
-            .map(|d| d.path.into_owned())
-            .collect()
-    }
-    let (dirs_id, racy_dirs, new) = match &folders {
-        Folders::Kept(kept) => (
-            kept.dirs_id.clone(),
-            racy_dirs(&kept.dir_stats, taken),
-            None,
-        ),
-        Folders::New(dirs) => (
-            new_dirs_id(),
-            racy_dirs(dirs.as_slice(), taken),
-            Some(dirs.as_slice()),
-        ),
+    let (dirs_id, known, new): (_, &dyn KnownDirs, _) = match &folders {
+        Folders::Kept(kept) => (kept.dirs_id.clone(), &kept.dir_stats, None),
+        Folders::New(dirs) => (new_dirs_id(), dirs, Some(dirs.as_slice())),
     };
+    let racy_dirs = (0..known.len())
+        .map(|i| known.get(i))
+        .filter(|d| is_racy(d.mtime_ns, d.ctime_ns))
+        .map(|d| d.path.into_owned())
+        .collect();
     let snap = Snapshot {
         commit: commit.clone(),
         dirs_id,
