@@ -160,28 +160,15 @@ pub struct SearchIndex {
 /// The index as it is, when HEAD, the snapshot and the folders show that nothing changed since
 /// it was last brought up to date; None when something may have.
 ///
-/// The folders are checked by this thread and one more, started first: a core takes a while to
-/// wake, so that thread reads the snapshot itself when it gets there before this one (which
-/// meanwhile opens the index); nothing waits for it when it comes too late to help.
+/// The folders are checked by this thread and one more, started first (a core takes a while
+/// to wake): it waits for the snapshot this thread reads, then both check the folders while
+/// this one has opened the index; nothing waits for it when it comes too late to help.
 fn open_if_fresh(store: &Store, freshness: Freshness) -> Result<Option<SearchIndex>, SearchError> {
     struct Shared {
-        paths: (PathBuf, PathBuf),
         bytes: std::sync::OnceLock<Option<SnapshotBytes>>,
         check: DirCheck,
     }
-    impl Shared {
-        fn snapshot(&self) -> Option<Snapshot<'_>> {
-            self.bytes
-                .get_or_init(|| read_snapshot_at(&self.paths.0, &self.paths.1))
-                .as_ref()
-                .and_then(parse_snapshot)
-        }
-    }
     let shared = std::sync::Arc::new(Shared {
-        paths: (
-            store.private_path(SNAPSHOT),
-            store.private_path(SNAPSHOT_DIRS),
-        ),
         bytes: std::sync::OnceLock::new(),
         check: DirCheck::new(store.root(), true),
     });
@@ -190,14 +177,16 @@ fn open_if_fresh(store: &Store, freshness: Freshness) -> Result<Option<SearchInd
     let _ = std::thread::Builder::new()
         .name("kehoach-stat".into())
         .spawn(move || {
-            if let Some(snap) = helper.snapshot() {
+            if let Some(snap) = helper.bytes.wait().as_ref().and_then(parse_snapshot) {
                 helper.check.work(&snap.dir_stats);
             }
         });
+    // Set at once, whatever follows: the other thread waits for it.
+    let bytes = shared.bytes.get_or_init(|| read_snapshot(store));
     let dir = index_dir(store);
     let opened = (|| {
         let head = store.head_commit_id()?;
-        let Some(snap) = shared.snapshot() else {
+        let Some(snap) = bytes.as_ref().and_then(parse_snapshot) else {
             return Ok(None);
         };
         if snap.commit != head || !snap.racy_dirs.is_empty() {

@@ -106,7 +106,7 @@ pub struct DirsNow<'a> {
 }
 
 /// Folders handed out in runs of this many to the threads checking them.
-const RUN: usize = 128;
+const RUN: usize = 32;
 
 /// A check of folders once seen, shared by threads: each thread calls [`DirCheck::work`] with
 /// the same list and takes the next run of folders until none is left (or, when asked, until
