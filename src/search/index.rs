@@ -202,17 +202,8 @@ fn open_if_fresh(store: &Store, freshness: Freshness) -> Result<Option<SearchInd
         {
             return Ok(None);
         }
-        register_tokenizers(&index);
-        let Ok(reader) = reader_of(&index) else {
+        let Ok(si) = as_it_is(index, state, &dir) else {
             return Ok(None);
-        };
-        let si = SearchIndex {
-            index,
-            reader,
-            fields: schema().1,
-            state,
-            dir: Some(dir.clone()),
-            update: Update::UpToDate,
         };
         Ok::<_, SearchError>(Some((si, snap)))
     })();
@@ -1500,6 +1491,11 @@ fn catch_up_if_needed(
     if !same {
         return catch_up(store, index, state, head, overlay, dir);
     }
+    as_it_is(index, state, dir)
+}
+
+/// The index in `dir` opened as it is, reflecting `state`.
+fn as_it_is(index: Index, state: State, dir: &Path) -> Result<SearchIndex, SearchError> {
     register_tokenizers(&index);
     Ok(SearchIndex {
         reader: reader_of(&index)?,
