@@ -133,6 +133,10 @@ pub enum Command {
 /// Runs a parsed command line; the caller maps the error to an exit code.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let dir = cli.chdir.clone().unwrap_or_else(|| PathBuf::from("."));
+    // Only a search hands work to the spare thread (the folder check).
+    if !matches!(cli.command, Some(Command::Search(_))) {
+        crate::spare::release();
+    }
     match cli.command {
         Some(Command::Validate(a)) => validate::run(&dir, a),
         Some(Command::List(a)) => list::run(&dir, a),

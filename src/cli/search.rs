@@ -210,8 +210,9 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     } else {
         Freshness::Quick
     };
-    let index = SearchIndex::open_with(&store, freshness)?;
-    let hits = match index.search(&query, args.limit) {
+    let (index, found) =
+        SearchIndex::open_and(&store, freshness, |si| si.search(&query, args.limit))?;
+    let hits = match found {
         Ok(h) => h,
         // A damaged index file shows when it is read: build the index again, once.
         Err(SearchError::Index(_)) => SearchIndex::rebuild(&store)?.search(&query, args.limit)?,

@@ -157,13 +157,22 @@ pub struct SearchIndex {
     update: Update,
 }
 
+/// How long the folder-checking thread waits for the snapshot spinning, before it sleeps.
+const SNAPSHOT_SPIN: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// The index as it is, when HEAD, the snapshot and the folders show that nothing changed since
 /// it was last brought up to date; None when something may have.
 ///
-/// The folders are checked by this thread and one more, started first (a core takes a while
-/// to wake): it waits for the snapshot this thread reads, then both check the folders while
-/// this one has opened the index; nothing waits for it when it comes too late to help.
-fn open_if_fresh(store: &Store, freshness: Freshness) -> Result<Option<SearchIndex>, SearchError> {
+/// The folders are checked by this thread and one more, the process's spare thread when it has
+/// one waiting, else one started first (a core takes a while to wake): it waits for the
+/// snapshot this thread reads and starts checking; this one opens the index, runs `meanwhile`
+/// on it, then checks folders too. Nothing waits for the other thread when it comes too late
+/// to help. `meanwhile`'s answer is returned only with the index it ran on.
+fn open_if_fresh<R>(
+    store: &Store,
+    freshness: Freshness,
+    meanwhile: impl FnOnce(&SearchIndex) -> R,
+) -> Result<Option<(SearchIndex, R)>, SearchError> {
     struct Shared {
         bytes: std::sync::OnceLock<Option<SnapshotBytes>>,
         check: DirCheck,
@@ -174,13 +183,20 @@ fn open_if_fresh(store: &Store, freshness: Freshness) -> Result<Option<SearchInd
     });
     let helper = std::sync::Arc::clone(&shared);
     // Without a second thread, this one does it all.
-    let _ = std::thread::Builder::new()
-        .name("kehoach-stat".into())
-        .spawn(move || {
+    let _ = crate::spare::run_or_spawn(
+        "kehoach-stat",
+        Box::new(move || {
+            // The snapshot is being read: wait for it awake for a while (a thread that sleeps
+            // may leave its processor to halt, and take long to wake).
+            let begun = std::time::Instant::now();
+            while helper.bytes.get().is_none() && begun.elapsed() < SNAPSHOT_SPIN {
+                std::hint::spin_loop();
+            }
             if let Some(snap) = helper.bytes.wait().as_ref().and_then(parse_snapshot) {
                 helper.check.work(&snap.dir_stats);
             }
-        });
+        }),
+    );
     // Set at once, whatever follows: the other thread waits for it.
     let bytes = shared.bytes.get_or_init(|| read_snapshot(store));
     let dir = index_dir(store);
@@ -211,11 +227,12 @@ fn open_if_fresh(store: &Store, freshness: Freshness) -> Result<Option<SearchInd
         shared.check.stop();
         return opened.map(|_| None);
     };
+    let r = meanwhile(&si);
     shared.check.work(&snap.dir_stats);
     let fresh = shared.check.finish(snap.dir_stats.len()).unchanged
         && (freshness == Freshness::Quick
             || snap.files.as_deref() == Some(&fingerprint(&store.stat_record_files()?)));
-    Ok(fresh.then_some(si))
+    Ok(fresh.then_some((si, r)))
 }
 
 /// The folder the index of a store lives in.
@@ -284,9 +301,28 @@ impl SearchIndex {
     /// indexed commit and nothing checked changed since the last update, no record is read and
     /// git's status is not asked: that is the common case.
     pub fn open_with(store: &Store, freshness: Freshness) -> Result<SearchIndex, SearchError> {
-        if let Some(si) = open_if_fresh(store, freshness)? {
-            return Ok(si);
+        Ok(SearchIndex::open_and(store, freshness, |_| ())?.0)
+    }
+
+    /// [`SearchIndex::open_with`], then `f` on the index. When the index on disk is up to
+    /// date, `f` runs on it while the folders are being checked, so that a search costs little
+    /// more than the check; when the check finds a change, `f`'s answer is dropped and `f` runs
+    /// again on the index brought up to date.
+    pub fn open_and<R>(
+        store: &Store,
+        freshness: Freshness,
+        f: impl Fn(&SearchIndex) -> R,
+    ) -> Result<(SearchIndex, R), SearchError> {
+        if let Some(done) = open_if_fresh(store, freshness, &f)? {
+            return Ok(done);
         }
+        let si = SearchIndex::open_stale(store, freshness)?;
+        let r = f(&si);
+        Ok((si, r))
+    }
+
+    /// The index brought up to date, when it could not be used as it is.
+    fn open_stale(store: &Store, freshness: Freshness) -> Result<SearchIndex, SearchError> {
         match sync(store, false, freshness) {
             // The git folder cannot be written (a read-only checkout): an index in memory.
             Err(SearchError::Io { source, .. })

@@ -693,3 +693,53 @@ fn quick_open_after_a_commit_also_sees_files_created_meanwhile() {
     assert_eq!(ids(&index, "hai cau"), ["a02"]);
     assert!(index.uncommitted().is_empty());
 }
+
+#[test]
+fn a_search_run_while_the_folders_are_checked_is_run_again_when_they_changed() {
+    let r = TestRepo::sample();
+    let s = store(&r);
+    SearchIndex::open(&s).unwrap();
+    let calls = std::cell::Cell::new(0);
+    let search = |index: &SearchIndex| {
+        calls.set(calls.get() + 1);
+        ids(index, "moi kind:agency")
+    };
+
+    // Nothing changed: one search, on the index as it is.
+    let (index, found) = SearchIndex::open_and(&s, Freshness::Quick, search).unwrap();
+    assert_eq!(index.update(), &Update::UpToDate);
+    assert!(found.is_empty());
+    assert_eq!(calls.replace(0), 1);
+    drop(index);
+
+    // A file created in the work tree: the first answer (from the index as it was) is
+    // dropped, and the search runs again on the index brought up to date.
+    r.write(
+        "agencies/x-moi.toml",
+        &agency("x-moi", "Hội chim cánh cụt mới"),
+    );
+    let (index, found) = SearchIndex::open_and(&s, Freshness::Quick, search).unwrap();
+    assert_eq!(index.update(), &Update::CaughtUp { records: 1 });
+    assert_eq!(found, ["x-moi"]);
+    assert_eq!(calls.replace(0), 2);
+    drop(index);
+
+    // A commit is seen before the index is opened: one search, after the catch-up.
+    std::fs::remove_file(r.path().join("agencies/x-moi.toml")).unwrap();
+    set_title(&r, "a02", "Chăm sóc sức khỏe chim cánh cụt mới");
+    r.git(&["commit", "-qam", "Rename a02"]);
+    let (_, found) = SearchIndex::open_and(&s, Freshness::Quick, |index: &SearchIndex| {
+        calls.set(calls.get() + 1);
+        ids(index, "chim moi")
+    })
+    .unwrap();
+    assert_eq!(found, ["a02"]);
+    assert_eq!(calls.get(), 1);
+
+    // Through the command line, a file created after the last search is found too.
+    r.write(
+        "agencies/x-moi.toml",
+        &agency("x-moi", "Hội chim cánh cụt mới"),
+    );
+    assert_eq!(sorted(cli_ids(&r, &["chim", "moi"])), ["a02", "x-moi"]);
+}
