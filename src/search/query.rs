@@ -505,16 +505,17 @@ impl Query {
         self.terms.is_empty() && self.excluded.is_empty() && self.filters.is_empty()
     }
 
-    /// The terms to find as their folded words in order (a phrase is one term), for
-    /// highlighting; longer terms first, so that a phrase is marked whole.
-    pub fn highlight_terms(&self) -> Vec<Vec<String>> {
-        let mut v: Vec<Vec<String>> = self
-            .terms
-            .iter()
-            .map(|t| t.words.iter().map(|w| w.folded.clone()).collect())
-            .collect();
-        v.sort_by(|a: &Vec<String>, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        v.dedup();
+    /// The terms to find as their words in order (a phrase is one term), for highlighting;
+    /// longer terms first, so that a phrase is marked whole.
+    pub fn highlight_terms(&self) -> Vec<Vec<QueryWord>> {
+        let key = |t: &Vec<QueryWord>| {
+            t.iter()
+                .map(|w| (w.folded.clone(), w.diacritics.then(|| w.exact.clone())))
+                .collect::<Vec<_>>()
+        };
+        let mut v: Vec<Vec<QueryWord>> = self.terms.iter().map(|t| t.words.clone()).collect();
+        v.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| key(a).cmp(&key(b))));
+        v.dedup_by(|a, b| key(a) == key(b));
         v
     }
 }

@@ -1,7 +1,8 @@
 //! Snippets: the part of a text where the query's words are densest, cut on character
 //! boundaries, with the matched words marked.
 
-use super::analyzer::{fold_into, word_ranges};
+use super::analyzer::{exact_into, fold_into, word_ranges};
+use super::query::QueryWord;
 
 /// A piece of text, highlighted or not.
 pub type Segment = (String, bool);
@@ -38,9 +39,13 @@ fn push(out: &mut Vec<Segment>, text: String, hl: bool) {
 }
 
 /// A snippet of at most about `max_chars` characters of `text` around the query's terms, each
-/// given as its folded words in order (one word, or a phrase: marked only where its words stand
-/// next to each other); the start of the text when none is there.
-pub fn snippet(text: &str, terms: &[Vec<String>], max_chars: usize) -> Vec<Segment> {
+/// given as its words in order (one word, or a phrase: marked only where its words stand next
+/// to each other); the start of the text when none is there.
+///
+/// A word is found by its folded form. A term typed with diacritics that is in the text as
+/// typed is marked only there: "bà" marks "bà", not "ba" or "bá" beside it; where it is not,
+/// every form that folds alike is marked (that is what matched).
+pub fn snippet(text: &str, terms: &[Vec<QueryWord>], max_chars: usize) -> Vec<Segment> {
     // Every word: where it starts and ends (bytes, characters) and its folded form (in one
     // buffer).
     let mut words: Vec<(usize, usize, usize, usize)> = Vec::new();
@@ -61,9 +66,9 @@ pub fn snippet(text: &str, terms: &[Vec<String>], max_chars: usize) -> Vec<Segme
             all.push_str(&folded);
         }
     }
-    // The words of each term where they stand, with which term it is (to count different
-    // terms); the first term to match a word keeps it.
-    let mut matched: Vec<Match> = Vec::new();
+    // Where each term stands (its first word), with which term it is; the first term to match
+    // a word keeps it.
+    let mut found: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < folded_at.len() {
         let hit = terms.iter().enumerate().find(|(_, t)| {
@@ -71,14 +76,38 @@ pub fn snippet(text: &str, terms: &[Vec<String>], max_chars: usize) -> Vec<Segme
                 && t.iter().enumerate().all(|(k, w)| {
                     folded_at
                         .get(i + k)
-                        .is_some_and(|r| &all[r.clone()] == w.as_str())
+                        .is_some_and(|r| all[r.clone()] == w.folded)
                 })
         });
         let Some((term, t)) = hit else {
             i += 1;
             continue;
         };
-        for &(start, end, char_start, char_end) in &words[i..i + t.len()] {
+        found.push((term, i));
+        i += t.len();
+    }
+    // Terms typed with diacritics: only where they stand as typed, when they do somewhere.
+    let mut exact = String::new();
+    let mut as_typed = |term: usize, at: usize| {
+        terms[term].iter().enumerate().all(|(k, w)| {
+            let (s, e, _, _) = words[at + k];
+            !w.diacritics || {
+                exact_into(&text[s..e], &mut exact);
+                exact == w.exact
+            }
+        })
+    };
+    let typed: Vec<bool> = found.iter().map(|&(t, at)| as_typed(t, at)).collect();
+    let term_typed: Vec<bool> = (0..terms.len())
+        .map(|t| found.iter().zip(&typed).any(|(f, ok)| f.0 == t && *ok))
+        .collect();
+    // The words of each term kept, with which term it is (to count different terms).
+    let mut matched: Vec<Match> = Vec::new();
+    for (&(term, at), ok) in found.iter().zip(&typed) {
+        if term_typed[term] && !ok {
+            continue;
+        }
+        for &(start, end, char_start, char_end) in &words[at..at + terms[term].len()] {
             matched.push(Match {
                 start,
                 end,
@@ -87,7 +116,6 @@ pub fn snippet(text: &str, terms: &[Vec<String>], max_chars: usize) -> Vec<Segme
                 word: term,
             });
         }
-        i += t.len();
     }
     let starts: Vec<(usize, usize)> = words.iter().map(|w| (w.0, w.2)).collect();
     let total_chars = chars + count(&text[byte..]);
@@ -180,9 +208,21 @@ fn byte_after_chars(text: &str, from: usize, n: usize) -> usize {
 mod tests {
     use super::*;
 
-    /// Single-word terms.
-    fn set(words: &[&str]) -> Vec<Vec<String>> {
-        words.iter().map(|s| vec![s.to_string()]).collect()
+    /// Single-word terms, as typed.
+    fn set(words: &[&str]) -> Vec<Vec<QueryWord>> {
+        words.iter().map(|s| phrase(&[s])).collect()
+    }
+
+    /// One term of words next to each other, as typed.
+    fn phrase(words: &[&str]) -> Vec<QueryWord> {
+        words
+            .iter()
+            .map(|w| QueryWord {
+                folded: crate::search::analyzer::fold(w),
+                exact: crate::search::analyzer::exact(w),
+                diacritics: crate::search::analyzer::has_diacritics(w),
+            })
+            .collect()
     }
 
     fn render(s: &[Segment]) -> String {
@@ -214,14 +254,9 @@ mod tests {
 
     #[test]
     fn a_phrase_is_marked_only_where_its_words_stand_together() {
-        let phrase = vec![vec![
-            "toa".to_string(),
-            "gia".to_string(),
-            "dinh".to_string(),
-        ]];
         let s = snippet(
             "Tòa án tham gia; Tòa Gia đình hoạt động theo quy định.",
-            &phrase,
+            &[phrase(&["toa", "gia", "dinh"])],
             200,
         );
         assert_eq!(
@@ -234,5 +269,40 @@ mod tests {
     fn no_match_gives_the_start() {
         let s = snippet("Dòng một\n\nDòng hai", &set(&["x"]), 100);
         assert_eq!(s, [("Dòng một Dòng hai".to_string(), false)]);
+    }
+
+    #[test]
+    fn words_typed_with_diacritics_are_marked_where_they_stand_as_typed() {
+        let text = "Ba bà mẹ và bá hộ; Bà con, ông bà, ba mẹ.";
+        // As typed, where it is; the old and the new accent placement meet.
+        assert_eq!(
+            render(&snippet(text, &set(&["bà"]), 200)),
+            "Ba [bà] mẹ và bá hộ; [Bà] con, ông [bà], ba mẹ."
+        );
+        assert_eq!(
+            render(&snippet("Hòa giải ở cơ sở; hoa", &set(&["hoà"]), 200)),
+            "[Hòa] giải ở cơ sở; hoa"
+        );
+        // Without diacritics, every form that folds alike.
+        assert_eq!(
+            render(&snippet(text, &set(&["ba"]), 200)),
+            "[Ba] [bà] mẹ và [bá] hộ; [Bà] con, ông [bà], [ba] mẹ."
+        );
+        // Not there as typed: what matched, folded.
+        assert_eq!(
+            render(&snippet(text, &set(&["bả"]), 200)),
+            "[Ba] [bà] mẹ và [bá] hộ; [Bà] con, ông [bà], [ba] mẹ."
+        );
+        // A phrase: only where its words stand as typed (a word typed without diacritics
+        // takes any form).
+        assert_eq!(
+            render(&snippet(text, &[phrase(&["bà", "me"])], 200)),
+            "Ba [bà] [mẹ] và bá hộ; Bà con, ông bà, ba mẹ."
+        );
+        // Each term decides for itself.
+        assert_eq!(
+            render(&snippet(text, &set(&["bá", "me"]), 200)),
+            "Ba bà [mẹ] và [bá] hộ; Bà con, ông bà, ba [mẹ]."
+        );
     }
 }
