@@ -39,7 +39,14 @@ pub struct Args {
     /// Write to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// For CSV written to a file: leave out the byte-order mark that tells spreadsheet
+    /// programs the file is UTF-8 (without it, some show Vietnamese letters garbled).
+    #[arg(long)]
+    pub no_bom: bool,
 }
+
+/// The UTF-8 byte-order mark.
+const BOM: &str = "\u{feff}";
 
 /// Writes `text` to `output` (relative to `cwd`), atomically, or to standard output.
 pub(crate) fn emit(cwd: &Path, output: Option<&Path>, text: &str) -> Result<(), CliError> {
@@ -73,5 +80,10 @@ pub fn run(cwd: &Path, a: Args) -> Result<(), CliError> {
         (Format::Json, _) => ExportFormat::Json,
     };
     let text = crate::track::export_plan(&store, &a.plan, format)?;
+    // A CSV file is opened in a spreadsheet program: marked as UTF-8. Standard output goes to
+    // other programs, which want the bare text.
+    if a.format == Format::Csv && a.output.is_some() && !a.no_bom {
+        return emit(cwd, a.output.as_deref(), &format!("{BOM}{text}"));
+    }
     emit(cwd, a.output.as_deref(), &text)
 }

@@ -132,6 +132,37 @@ fn export_html_csv_json() {
         ],
     );
     assert!(reports.starts_with("plan,period,agency,agency_name,report_status"));
+    // A file for a spreadsheet program: marked as UTF-8, unless asked not to; standard
+    // output stays bare (above).
+    run(
+        &r,
+        &["export", SAMPLE_PLAN, "--format", "csv", "-o", "a.csv"],
+    );
+    let file = std::fs::read(r.path().join("a.csv")).unwrap();
+    assert!(file.starts_with(b"\xef\xbb\xbfplan,id,source"));
+    assert_eq!(&file[3..], csv.as_bytes());
+    run(
+        &r,
+        &[
+            "export",
+            SAMPLE_PLAN,
+            "--format",
+            "csv",
+            "-o",
+            "b.csv",
+            "--no-bom",
+        ],
+    );
+    assert_eq!(
+        std::fs::read(r.path().join("b.csv")).unwrap(),
+        csv.as_bytes()
+    );
+    run(&r, &["export", SAMPLE_PLAN, "--format", "md", "-o", "a.md"]);
+    assert!(
+        !std::fs::read(r.path().join("a.md"))
+            .unwrap()
+            .starts_with(b"\xef")
+    );
     assert!(reports.contains("2025-h1,so-y-te,Sở Y tế,accepted,2025-07-10,a01,in_progress,40,"));
 
     let j = json(&r, &["export", SAMPLE_PLAN, "--format", "json"]);
