@@ -60,7 +60,7 @@ impl RecordDoc {
     /// content. None for a file that is not a record (such as kehoach.toml).
     pub fn from_file(rel: &str, content: &[u8]) -> Option<RecordDoc> {
         let kind = classify(rel).filter(|k| *k != Kind::Config)?;
-        let raw = match std::str::from_utf8(content) {
+        let raw = match crate::model::text::utf8(content) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(_) => String::from_utf8_lossy(content),
         };

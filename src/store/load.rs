@@ -158,7 +158,7 @@ fn read_and_parse(
             ),
         ));
     }
-    match std::str::from_utf8(buf) {
+    match crate::model::text::utf8(buf) {
         Ok(text) => parse_path_text(rel, text),
         Err(e) => {
             let off = e.valid_up_to();

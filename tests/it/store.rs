@@ -221,6 +221,27 @@ fn oversized_and_deeply_nested_files_are_errors_not_crashes() {
 }
 
 #[test]
+fn a_file_that_is_not_utf8_is_named_with_the_line_of_the_bad_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("data");
+    copy_plan_data(&root);
+    // Text saved in a legacy Vietnamese code page: "Sở" as 0x53 0xFE.
+    let mut bytes = b"id = \"cu\"\nname = \"Ph\xc3\xb2ng\"\nnotes = \"S".to_vec();
+    bytes.extend_from_slice(b"\xfe y t\xea\"\n");
+    std::fs::write(root.join("agencies/cu.toml"), &bytes).unwrap();
+    let out = kehoach_in(tmp.path(), tmp.path())
+        .args(["validate", "data"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("data/agencies/cu.toml:3:11: not UTF-8 text"),
+        "{text}"
+    );
+}
+
+#[test]
 fn set_changes_one_line_and_makes_one_commit_naming_the_record() {
     let repo = TestRepo::sample();
     let before = repo.git(&["rev-list", "--count", "HEAD"]);
