@@ -846,15 +846,18 @@ fn fill(
     let mut writer: IndexWriter =
         index.writer_with_num_threads(threads, build_memory() * threads)?;
     writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-    let blobs: Vec<&str> = entries.iter().map(|e| e.blob.as_str()).collect();
-    let blob_reader = store.blob_reader();
+    let files: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.blob.as_str()))
+        .collect();
+    let reader = store.record_reader();
     // Read and analyse in parallel, in chunks so that memory stays bounded.
     let writer_ref = &writer;
     entries
         .par_chunks(1024)
-        .zip(blobs.par_chunks(1024))
-        .try_for_each(|(es, bs)| -> Result<(), SearchError> {
-            let contents = blob_reader.read(bs)?;
+        .zip(files.par_chunks(1024))
+        .try_for_each(|(es, fs)| -> Result<(), SearchError> {
+            let (contents, _) = reader.read(fs)?;
             for (e, bytes) in es.iter().zip(contents) {
                 if let Some(r) = RecordDoc::from_file(&e.path, &bytes) {
                     writer_ref.add_document(to_tantivy(&fields, &r))?;

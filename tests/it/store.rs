@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::common::{SAMPLE_PLAN, TestRepo, kehoach_in, plan_data, sample_assignment};
+use kehoach::store::Store;
 
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -579,4 +580,77 @@ fn init_and_demo_make_valid_repositories() {
         demo.read(&sample_assignment("a03")),
         std::fs::read_to_string(a03).unwrap()
     );
+}
+
+/// Waits until a file written now gets a later time than every record file of `r` (so that
+/// git's index, written next, is not "racy" for them).
+fn wait_past_record_files(r: &TestRepo, s: &Store) {
+    use std::os::unix::fs::MetadataExt;
+    let newest = s
+        .stat_record_files()
+        .unwrap()
+        .iter()
+        .map(|f| f.mtime_ns)
+        .max()
+        .unwrap();
+    while s.fs_now_ns().unwrap() <= newest {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // The index written after that instant.
+    r.git(&["update-index", "--really-refresh", "-q"]);
+    let index = std::fs::metadata(r.path().join(".git/index")).unwrap();
+    assert!(index.mtime() * 1_000_000_000 + index.mtime_nsec() > newest);
+}
+
+#[test]
+fn record_reader_reads_the_work_tree_only_where_git_vouches_for_the_file() {
+    let r = TestRepo::sample();
+    let s = Store::open(&r.path()).unwrap();
+    wait_past_record_files(&r, &s);
+    let head = s.head_commit_id().unwrap().unwrap();
+    let entries = s.record_entries(&head).unwrap();
+    let files: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.blob.as_str()))
+        .collect();
+    let blobs = |files: &[(&str, &str)]| -> Vec<Vec<u8>> {
+        files.iter().map(|(_, b)| s.read_blob(b).unwrap()).collect()
+    };
+
+    // A clean work tree: every file from the work tree, each the commit's content.
+    let (contents, counts) = s.record_reader().read(&files).unwrap();
+    assert_eq!(contents, blobs(&files));
+    assert_eq!(counts.from_work_tree, files.len());
+    assert_eq!(counts.from_objects, 0);
+
+    // Edited in place, the same size; deleted; edited and staged: each from the commit.
+    let a03 = sample_assignment("a03");
+    let a04 = sample_assignment("a04");
+    let a05 = sample_assignment("a05");
+    let text = r.read(&a03);
+    let same_size = text.replacen("a03", "x03", 1);
+    assert_eq!(same_size.len(), text.len());
+    r.write(&a03, &same_size);
+    std::fs::remove_file(r.path().join(&a04)).unwrap();
+    r.write(&a05, &r.read(&a05).replace("Sở", "Phòng"));
+    r.git(&["add", &a05]);
+    let (contents, counts) = s.record_reader().read(&files).unwrap();
+    assert_eq!(contents, blobs(&files));
+    assert_eq!(counts.from_objects, 3, "{counts:?}");
+    assert_eq!(counts.from_work_tree, files.len() - 3);
+
+    // An index written before the files' times ("racy": git would look at them again):
+    // nothing from the work tree.
+    let mut touch = std::process::Command::new("touch");
+    touch.args(["-m", "-d", "2001-01-01 00:00:00"]);
+    assert!(
+        touch
+            .arg(r.path().join(".git/index"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (contents, counts) = s.record_reader().read(&files).unwrap();
+    assert_eq!(contents, blobs(&files));
+    assert_eq!(counts.from_work_tree, 0);
 }
