@@ -23,9 +23,75 @@ const WAITING: u8 = 0;
 const GIVEN: u8 = 1;
 const CLOSED: u8 = 2;
 
+/// A thread waiting for one job.
 struct Spare {
     state: AtomicU8,
     job: Mutex<Option<Job>>,
+}
+
+impl Spare {
+    fn new() -> Spare {
+        Spare {
+            state: AtomicU8::new(WAITING),
+            job: Mutex::new(None),
+        }
+    }
+
+    /// The spare thread's life: spin until work is given (then do it), the spare is closed,
+    /// or `limit` passes.
+    fn serve(&self, limit: Duration) {
+        let begun = Instant::now();
+        loop {
+            match self.state.load(Ordering::Acquire) {
+                GIVEN => {
+                    // The giver holds the slot until the job is in it.
+                    let job = self.job.lock().ok().and_then(|mut j| j.take());
+                    if let Some(job) = job {
+                        job();
+                    }
+                    return;
+                }
+                CLOSED => return,
+                _ if begun.elapsed() > limit => {
+                    // Close, unless work arrived meanwhile (then take it next round).
+                    let _ = self.state.compare_exchange(
+                        WAITING,
+                        CLOSED,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    );
+                }
+                _ => std::hint::spin_loop(),
+            }
+        }
+    }
+
+    /// Gives `job` to the thread; gives it back when the thread is not waiting.
+    fn give(&self, job: Job) -> Result<(), Job> {
+        if self.state.load(Ordering::Acquire) != WAITING {
+            return Err(job);
+        }
+        // The slot is held while the state changes: one caller only gives work, and the
+        // thread, which takes the slot once it sees the work given, finds it there.
+        let Ok(mut slot) = self.job.lock() else {
+            return Err(job);
+        };
+        if self
+            .state
+            .compare_exchange(WAITING, GIVEN, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(job);
+        }
+        *slot = Some(job);
+        Ok(())
+    }
+
+    fn close(&self) {
+        let _ = self
+            .state
+            .compare_exchange(WAITING, CLOSED, Ordering::AcqRel, Ordering::Acquire);
+    }
 }
 
 static SPARE: OnceLock<Arc<Spare>> = OnceLock::new();
@@ -41,83 +107,35 @@ pub fn start() {
     let mut started = false;
     let spare = SPARE.get_or_init(|| {
         started = true;
-        Arc::new(Spare {
-            state: AtomicU8::new(WAITING),
-            job: Mutex::new(None),
-        })
+        Arc::new(Spare::new())
     });
     if !started {
         return;
     }
     let spare = Arc::clone(spare);
-    let run = move || {
-        let begun = Instant::now();
-        loop {
-            match spare.state.load(Ordering::Acquire) {
-                GIVEN => {
-                    let job = spare.job.lock().ok().and_then(|mut j| j.take());
-                    if let Some(job) = job {
-                        job();
-                    }
-                    return;
-                }
-                CLOSED => return,
-                _ if begun.elapsed() > SPIN_LIMIT => {
-                    // Close, unless work arrived meanwhile (then take it next round).
-                    let _ = spare.state.compare_exchange(
-                        WAITING,
-                        CLOSED,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    );
-                }
-                _ => std::hint::spin_loop(),
-            }
-        }
-    };
+    let closer = Arc::clone(&spare);
     if std::thread::Builder::new()
         .name("kehoach-spare".into())
-        .spawn(run)
+        .spawn(move || spare.serve(SPIN_LIMIT))
         .is_err()
-        && let Some(s) = SPARE.get()
     {
-        s.state.store(CLOSED, Ordering::Release);
+        closer.close();
     }
 }
 
 /// Hands `job` to the spare thread; gives it back when there is none waiting (never started,
 /// already given work, released, or past [`SPIN_LIMIT`]).
 pub fn run(job: Job) -> Result<(), Job> {
-    let Some(spare) = SPARE.get() else {
-        return Err(job);
-    };
-    if spare.state.load(Ordering::Acquire) != WAITING {
-        return Err(job);
-    }
-    let Ok(mut slot) = spare.job.lock() else {
-        return Err(job);
-    };
-    *slot = Some(job);
-    drop(slot);
-    match spare
-        .state
-        .compare_exchange(WAITING, GIVEN, Ordering::AcqRel, Ordering::Acquire)
-    {
-        Ok(_) => Ok(()),
-        Err(_) => match spare.job.lock().ok().and_then(|mut j| j.take()) {
-            Some(job) => Err(job),
-            // The thread cannot have taken it without the state being GIVEN.
-            None => Ok(()),
-        },
+    match SPARE.get() {
+        Some(spare) => spare.give(job),
+        None => Err(job),
     }
 }
 
 /// Tells the spare thread that no work is coming: it ends now instead of spinning on.
 pub fn release() {
     if let Some(spare) = SPARE.get() {
-        let _ = spare
-            .state
-            .compare_exchange(WAITING, CLOSED, Ordering::AcqRel, Ordering::Acquire);
+        spare.close();
     }
 }
 
@@ -135,11 +153,56 @@ pub fn run_or_spawn(name: &str, job: Job) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
     use std::sync::mpsc;
 
-    // One test: the spare thread is per process, and tests share the process.
     #[test]
-    fn the_spare_thread_takes_one_job_then_gives_work_back() {
+    fn one_of_many_givers_gives_and_every_job_runs_once() {
+        for _ in 0..50 {
+            let spare = Arc::new(Spare::new());
+            let server = {
+                let s = Arc::clone(&spare);
+                std::thread::spawn(move || s.serve(Duration::from_secs(60)))
+            };
+            let ran = Arc::new(AtomicUsize::new(0));
+            let givers: Vec<_> = (0..4)
+                .map(|_| {
+                    let (spare, ran) = (Arc::clone(&spare), Arc::clone(&ran));
+                    std::thread::spawn(move || {
+                        let r = Arc::clone(&ran);
+                        let job: Job = Box::new(move || {
+                            r.fetch_add(1, Ordering::SeqCst);
+                        });
+                        match spare.give(job) {
+                            Ok(()) => 1,
+                            Err(job) => {
+                                job();
+                                0
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let given: usize = givers.into_iter().map(|g| g.join().unwrap()).sum();
+            server.join().unwrap();
+            assert_eq!(given, 1);
+            assert_eq!(ran.load(Ordering::SeqCst), 4);
+        }
+    }
+
+    #[test]
+    fn a_closed_or_timed_out_spare_gives_work_back() {
+        let spare = Spare::new();
+        spare.close();
+        assert!(spare.give(Box::new(|| {})).is_err());
+        let spare = Spare::new();
+        spare.serve(Duration::from_millis(1));
+        assert!(spare.give(Box::new(|| {})).is_err());
+    }
+
+    // The process's spare thread: one test, as tests share the process.
+    #[test]
+    fn the_process_spare_takes_one_job_then_threads_are_started() {
         let (tx, rx) = mpsc::channel();
         let tx2 = tx.clone();
         // Before start: given back.
@@ -159,8 +222,7 @@ mod tests {
         let ran_on = rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert_ne!(ran_on, main);
         // Taken: the next job comes back, and run_or_spawn starts a thread for it.
-        let back = run(Box::new(|| {}));
-        assert!(back.is_err());
+        assert!(run(Box::new(|| {})).is_err());
         run_or_spawn(
             "test",
             Box::new(move || tx2.send(std::thread::current().id()).unwrap()),

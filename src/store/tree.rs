@@ -134,13 +134,14 @@ impl Store {
             .ok();
         if let (Some(index_mtime), Ok(index)) = (index_mtime, self.repo().index()) {
             let prefix = self.prefix().as_bytes();
-            // Entries of a merge in progress, "assume unchanged" and "skip worktree" ones, and
-            // those added with intent to add are not vouched for.
+            // Entries of a merge in progress, "assume unchanged" and "skip worktree" ones, those
+            // added with intent to add, and anything but a plain file are not vouched for.
             const ASSUME_VALID: u16 = 0x8000;
             const STAGE: u16 = 0x3000;
             const SKIP_OR_INTENT: u16 = 0x4000 | 0x2000;
             for e in index.iter() {
                 if e.flags & (ASSUME_VALID | STAGE) != 0
+                    || e.mode & 0o170000 != 0o100000
                     || e.flags_extended & SKIP_OR_INTENT != 0
                     || !e.path.starts_with(prefix)
                 {
