@@ -186,6 +186,17 @@ fn a_broken_copy_gets_one_error_per_problem_with_file_and_line() {
     assert_eq!(v["problems"][0]["line"], dup_line);
 }
 
+/// `kehoach validate data` run in `dir`, which must find errors (exit code 1): what it printed.
+fn validate_failing(dir: &Path) -> String {
+    let out = kehoach_in(dir, dir)
+        .args(["validate", "data"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    text
+}
+
 #[test]
 fn oversized_and_deeply_nested_files_are_errors_not_crashes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -205,12 +216,7 @@ fn oversized_and_deeply_nested_files_are_errors_not_crashes() {
         format!("id = \"lon\"\nnotes = \"{}\"\n", "x".repeat(2 << 20)),
     )
     .unwrap();
-    let out = kehoach_in(tmp.path(), tmp.path())
-        .args(["validate", "data"])
-        .output()
-        .unwrap();
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    let text = validate_failing(tmp.path());
     assert!(
         text.contains("data/agencies/sau.toml:2:") && text.contains("nested deeper"),
         "{text}"
@@ -230,12 +236,7 @@ fn a_file_that_is_not_utf8_is_named_with_the_line_of_the_bad_byte() {
     let mut bytes = b"id = \"cu\"\nname = \"Ph\xc3\xb2ng\"\nnotes = \"S".to_vec();
     bytes.extend_from_slice(b"\xfe y t\xea\"\n");
     std::fs::write(root.join("agencies/cu.toml"), &bytes).unwrap();
-    let out = kehoach_in(tmp.path(), tmp.path())
-        .args(["validate", "data"])
-        .output()
-        .unwrap();
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    let text = validate_failing(tmp.path());
     assert!(
         text.contains("data/agencies/cu.toml:3:11: not UTF-8 text"),
         "{text}"
