@@ -510,6 +510,7 @@ impl SearchIndex {
                 deny: deny.clone(),
                 skip: tiers.iter().flatten().map(|(_, a)| *a).collect(),
                 phrases: self.phrases(query),
+                bar: TopRanked::no_bar(),
             };
             let hits = searcher.search(&*self.words_query(query, exact, title), &top)?;
             found += hits.len();

@@ -151,6 +151,17 @@ pub(super) struct TopRanked {
     pub skip: HashSet<DocAddress>,
     /// Phrases, as terms (with positions) in order.
     pub phrases: Vec<Vec<Term>>,
+    /// The score a document of a later segment must beat: the lowest of the best `limit` of
+    /// the segments searched so far (bits of an f32). A document of a later segment with that
+    /// very score would come after them anyway (ties go by segment, then document).
+    pub bar: std::sync::atomic::AtomicU32,
+}
+
+impl TopRanked {
+    /// The bar before any segment was searched.
+    pub fn no_bar() -> std::sync::atomic::AtomicU32 {
+        std::sync::atomic::AtomicU32::new(Score::MIN.to_bits())
+    }
 }
 
 pub(super) struct SegmentTop {
@@ -277,7 +288,16 @@ impl Collector for TopRanked {
         {
             return Ok(vec![]);
         }
-        weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| top.offer(doc, score))?;
+        use std::sync::atomic::Ordering;
+        let bar = f32::from_bits(self.bar.load(Ordering::Relaxed));
+        weight.for_each_pruning(bar, reader, &mut |doc, score| {
+            top.offer(doc, score).max(bar)
+        })?;
+        // Segments are searched one after the other: the next starts from this bar.
+        let reached = top.threshold();
+        if reached > bar {
+            self.bar.store(reached.to_bits(), Ordering::Relaxed);
+        }
         Ok(top.harvest())
     }
 }
@@ -368,6 +388,81 @@ impl Collector for FirstByText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An index of `n` short texts over a small vocabulary, in segments of `per` documents.
+    fn segmented(n: usize, per: usize) -> (tantivy::Index, tantivy::schema::Field) {
+        use tantivy::schema::{Schema, TEXT};
+        let mut b = Schema::builder();
+        let f = b.add_text_field("t", TEXT);
+        let index = tantivy::Index::create_in_ram(b.build());
+        let mut w: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        let words = [
+            "tre", "em", "toa", "an", "gia", "dinh", "quyen", "bao", "ve",
+        ];
+        let mut seed = 7u64;
+        for i in 0..n {
+            let mut text = String::new();
+            // Lengths and word counts vary, so that scores differ; some tie.
+            for _ in 0..(3 + i % 11) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(words[(seed >> 33) as usize % words.len()]);
+                text.push(' ');
+            }
+            w.add_document(tantivy::doc!(f => text)).unwrap();
+            if (i + 1) % per == 0 {
+                w.commit().unwrap();
+            }
+        }
+        w.commit().unwrap();
+        (index, f)
+    }
+
+    #[test]
+    fn the_best_documents_are_those_tantivy_finds_whatever_the_segments() {
+        use tantivy::collector::TopDocs;
+        use tantivy::query::{BooleanQuery, Occur, TermQuery};
+        let (index, f) = segmented(3000, 400);
+        let searcher = index.reader().unwrap().searcher();
+        assert!(searcher.segment_readers().len() >= 7);
+        for words in [&["tre"][..], &["tre", "em"], &["toa", "an", "gia"], &["ve"]] {
+            let q = BooleanQuery::new(
+                words
+                    .iter()
+                    .map(|w| {
+                        let t = Term::from_field_text(f, w);
+                        let q: Box<dyn tantivy::query::Query> =
+                            Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
+                        (Occur::Must, q)
+                    })
+                    .collect(),
+            );
+            for limit in [1, 5, 20, 100] {
+                let ours = searcher
+                    .search(
+                        &q,
+                        &TopRanked {
+                            limit,
+                            allow: None,
+                            deny: None,
+                            skip: HashSet::new(),
+                            phrases: vec![],
+                            bar: TopRanked::no_bar(),
+                        },
+                    )
+                    .unwrap();
+                // Every match scored, best first, ties by address.
+                let mut all = searcher
+                    .search(&q, &TopDocs::with_limit(100_000).order_by_score())
+                    .unwrap();
+                all.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+                all.truncate(limit);
+                assert_eq!(ours, all, "{words:?} limit {limit}");
+            }
+        }
+    }
 
     #[test]
     fn ranks_by_score_then_earlier_document() {
