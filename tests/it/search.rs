@@ -743,3 +743,40 @@ fn a_search_run_while_the_folders_are_checked_is_run_again_when_they_changed() {
     );
     assert_eq!(sorted(cli_ids(&r, &["chim", "moi"])), ["a02", "x-moi"]);
 }
+
+#[test]
+fn kehoach_index_merges_an_index_in_pieces_and_finds_the_same() {
+    let r = TestRepo::sample();
+    let s = store(&r);
+    SearchIndex::open(&s).unwrap();
+    // Each catch-up adds a segment.
+    let ids_changed = ["a01", "a02", "a03", "a05", "a06", "a-3a-la-gi"];
+    for (i, id) in ids_changed.iter().enumerate() {
+        set_title(&r, id, &format!("Chăm sóc chim cánh cụt số {i}"));
+        r.git(&["commit", "-qam", &format!("Rename {id}")]);
+        SearchIndex::open(&s).unwrap();
+    }
+    let index = SearchIndex::open(&s).unwrap();
+    let pieces = index.segments();
+    assert!(pieces > 4, "{pieces} segments");
+    let queries = ["chim canh cut", "trẻ em", "kind:assignment tòa án", "so"];
+    let before: Vec<Vec<String>> = queries.iter().map(|q| ids(&index, q)).collect();
+    drop(index);
+
+    let out = r.cmd().args(["index"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("merged {pieces} segments into one")),
+        "{text}"
+    );
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(index.segments(), 1);
+    assert_eq!(index.update(), &Update::UpToDate);
+    let after: Vec<Vec<String>> = queries.iter().map(|q| ids(&index, q)).collect();
+    assert_eq!(after, before);
+    assert_eq!(ids(&index, "chim canh cut").len(), 6);
+    // One segment: nothing to merge.
+    let out = r.cmd().args(["index"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("merged"));
+}
