@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use super::output::{CliError, print_json};
-use crate::store::sync::SyncAction;
+use crate::review::hook::refusals_for_push;
+use crate::store::sync::{PushPlan, SyncAction};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -22,7 +23,18 @@ pub struct Args {
 
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let store = super::open(cwd)?;
-    let r = store.sync(!args.no_push)?;
+    // Under a review policy, what reaches the protected branch is checked as the shared
+    // repository's hook checks it, before it leaves: a commit made straight on it (with git,
+    // say) is not pushed, whether or not the remote would have stopped it.
+    let reviewed = store.config().is_ok_and(|c| !c.review.reviewers.is_empty());
+    let vet = |p: &PushPlan| -> Vec<String> {
+        if !reviewed {
+            return vec![];
+        }
+        refusals_for_push(store.repo(), &p.refname, p.old, p.new)
+            .unwrap_or_else(|e| vec![format!("the review policy could not be checked: {e}")])
+    };
+    let r = store.sync_vetted(!args.no_push, &vet)?;
     if args.json {
         print_json(&r)?;
     } else {
@@ -53,6 +65,20 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         if r.pushed {
             outln!("pushed {} to {}", r.branch, r.remote);
         }
+    }
+    if !r.refused.is_empty() {
+        let branch = &r.branch;
+        return Err(CliError::new(format!(
+            "sync did not push {branch} to {}: the review policy refuses what it would add",
+            r.remote
+        ))
+        .with_details(r.refused.clone())
+        .with_hint(format!(
+            "changes reach {branch} through review: move these commits to a change branch \
+             (`git switch -c review/<you>/<topic>`, then `git branch -f {branch} {}/{branch}`) \
+             and ask for approval with `kehoach review submit`",
+            r.remote
+        )));
     }
     if !r.conflicts.is_empty() {
         return Err(CliError::new(format!(

@@ -45,6 +45,22 @@ pub fn pre_receive(repo: &Repository, updates: &[Update]) -> Result<Vec<String>>
     pre_receive_as(repo, updates, pusher.as_deref())
 }
 
+/// What the hook would say of a push of the branch `refname` from `old` (None: new on the
+/// remote) to `new`, made from this repository: for a client to check before it pushes.
+pub fn refusals_for_push(
+    repo: &Repository,
+    refname: &str,
+    old: Option<Oid>,
+    new: Oid,
+) -> Result<Vec<String>> {
+    let update = Update {
+        old: old.unwrap_or(Oid::ZERO_SHA1),
+        new,
+        refname: refname.to_string(),
+    };
+    pre_receive_as(repo, &[update], None)
+}
+
 /// [`pre_receive`] with the pusher given.
 pub fn pre_receive_as(
     repo: &Repository,

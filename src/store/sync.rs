@@ -130,6 +130,19 @@ pub struct SyncReport {
     pub commit: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
+    /// Why the push was not made, when the caller's check refused it (see [`Store::sync_vetted`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<String>,
+}
+
+/// What a sync is about to push: the branch on the remote, from the commit it has (None: the
+/// remote has no such branch yet) to this one.
+#[derive(Debug, Clone)]
+pub struct PushPlan {
+    /// `refs/heads/main` on the remote.
+    pub refname: String,
+    pub old: Option<Oid>,
+    pub new: Oid,
 }
 
 /// The branch as `kehoach status` shows it.
@@ -227,6 +240,16 @@ impl Store {
 
     /// `kehoach sync`: fetch, bring the branch up to date, push (unless `push` is false).
     pub fn sync(&self, push: bool) -> Result<SyncReport> {
+        self.sync_vetted(push, &|_| Vec::new())
+    }
+
+    /// [`Store::sync`], asking `vet` before pushing: when it gives reasons, nothing is pushed
+    /// and the report holds them (what came in stays merged).
+    pub fn sync_vetted(
+        &self,
+        push: bool,
+        vet: &dyn Fn(&PushPlan) -> Vec<String>,
+    ) -> Result<SyncReport> {
         let refname = self.head_ref_name()?;
         let branch = refname.trim_start_matches("refs/heads/").to_string();
         let up = self.upstream(&branch)?.ok_or_else(|| {
@@ -247,6 +270,7 @@ impl Store {
             pushed: false,
             commit: None,
             conflicts: vec![],
+            refused: vec![],
         };
         let theirs = self.ref_oid(&up.tracking);
         if let Some(theirs) = theirs {
@@ -284,6 +308,14 @@ impl Store {
         let now = self.head_or_fail()?;
         let needs_push = theirs != Some(now);
         if push && needs_push {
+            report.refused = vet(&PushPlan {
+                refname: up.merge.clone(),
+                old: theirs,
+                new: now,
+            });
+            if !report.refused.is_empty() {
+                return Ok(report);
+            }
             let dest = format!("HEAD:{}", up.merge);
             let mut args = vec!["push", "--quiet"];
             if !up.configured {

@@ -613,20 +613,26 @@ struct Pair {
     b_dir: std::path::PathBuf,
 }
 
+/// A bare repository beside `a`, added as its `origin`; its path.
+fn bare_origin(a: &TestRepo) -> std::path::PathBuf {
+    let bare = a.tmp.path().join("remote.git");
+    let mut c = StdCommand::new("git");
+    hermetic(&mut c, &a.home());
+    assert!(
+        c.args(["init", "-q", "--bare", "-b", "main"])
+            .arg(&bare)
+            .status()
+            .unwrap()
+            .success()
+    );
+    a.git(&["remote", "add", "origin", bare.to_str().unwrap()]);
+    bare
+}
+
 impl Pair {
     fn new() -> Pair {
         let a = TestRepo::sample_without_review();
-        let bare = a.tmp.path().join("remote.git");
-        let mut c = StdCommand::new("git");
-        hermetic(&mut c, &a.home());
-        assert!(
-            c.args(["init", "-q", "--bare", "-b", "main"])
-                .arg(&bare)
-                .status()
-                .unwrap()
-                .success()
-        );
-        a.git(&["remote", "add", "origin", bare.to_str().unwrap()]);
+        let bare = bare_origin(&a);
         ok(a.cmd().arg("sync").output().unwrap());
         let b_dir = a.tmp.path().join("b");
         let mut c = StdCommand::new("git");
@@ -652,6 +658,49 @@ impl Pair {
             .output()
             .unwrap());
     }
+}
+
+#[test]
+fn under_review_sync_does_not_push_a_commit_made_straight_on_main() {
+    let a = TestRepo::sample();
+    let bare = bare_origin(&a);
+    ok(a.cmd().arg("sync").output().unwrap());
+    let remote_main = || {
+        let mut c = StdCommand::new("git");
+        hermetic(&mut c, &a.home());
+        let out = c.arg("--git-dir").arg(&bare).args(["rev-parse", "main"]);
+        String::from_utf8(out.output().unwrap().stdout).unwrap()
+    };
+    let before = remote_main();
+    assert_eq!(before.trim(), head(&a));
+
+    // A commit made with git on main, past kehoach's change branches.
+    let rel = sample_assignment("a03");
+    a.write(&rel, &a.read(&rel).replace("due = ", "# sửa tay\ndue = "));
+    a.git(&["commit", "-qam", "Sửa a03 trực tiếp"]);
+    let out = a.cmd().arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sync did not push main to origin")
+            && err.contains("Sửa a03 trực tiếp")
+            && err.contains("committed straight to main")
+            && err.contains("kehoach review submit"),
+        "{err}"
+    );
+    assert_eq!(remote_main(), before);
+    let out = a.cmd().args(["sync", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["pushed"], false);
+    assert!(v["refused"][0].as_str().unwrap().contains("direct_commit"));
+
+    // As the hint says: on a change branch it goes out; main is left as the remote has it.
+    a.git(&["switch", "-q", "-c", "review/thu/sua-a03"]);
+    a.git(&["branch", "-f", "main", "origin/main"]);
+    let v = json(a.cmd().args(["sync", "--json"]).output().unwrap());
+    assert_eq!(v["pushed"], true, "{v:#}");
+    assert_eq!(remote_main(), before);
 }
 
 #[test]
