@@ -704,15 +704,109 @@ fn open_request(store: &Store, id: u64, what: &'static str) -> Result<(Oid, Requ
     Ok((c, req))
 }
 
+/// How many times an approval is made again when the remote's target branch moved while it
+/// was being made.
+const APPROVAL_TRIES: usize = 3;
+
 /// Approves a request as the current user (the git identity). When the approvals reach the
 /// policy's number, merges the branch into the target with a merge commit carrying the trailers,
 /// signs it when `commit.gpgsign` is set, and pushes when there is a remote.
+///
+/// When the push finds that the remote's target moved meanwhile (another approval merged), the
+/// merge and the request are put back as they were, and the approval is made again on the new
+/// target (a few times; then it stops with nothing changed here).
 pub fn approve(
     store: &Store,
     id: u64,
     message: Option<&str>,
     resolutions: &[Resolution],
 ) -> Result<Approval> {
+    let mut moved = Vec::new();
+    for _ in 0..APPROVAL_TRIES {
+        match approve_once(store, id, message, resolutions)? {
+            Ok(mut a) => {
+                a.warnings.splice(0..0, moved);
+                return Ok(a);
+            }
+            Err(raced) => {
+                raced.undo(store)?;
+                moved.push(format!(
+                    "{} moved on {} while approving: approved again on top of it",
+                    raced.target, raced.remote
+                ));
+            }
+        }
+    }
+    Err(ReviewError::Usage(format!(
+        "{} kept moving on the remote while review {id} was being approved ({APPROVAL_TRIES} tries); nothing was changed here: try again",
+        policy_of(store)?.protected_branch
+    )))
+}
+
+/// An approval whose push found the remote's target moved: what to put back.
+struct Raced {
+    remote: String,
+    target: String,
+    /// The target before the merge, and the merge.
+    before: Oid,
+    merge: Oid,
+    /// The request's commit before the approval, and the one the approval wrote.
+    request_before: Oid,
+    request: Oid,
+    id: u64,
+}
+
+impl Raced {
+    fn undo(&self, store: &Store) -> Result<()> {
+        let repo = store.repo();
+        branches::move_ref(
+            repo,
+            &format!("refs/heads/{}", self.target),
+            self.before,
+            Some(self.merge),
+            "kehoach: undo a merge the remote did not take",
+        )?;
+        store.update_checkout(&self.target, self.merge, self.before)?;
+        branches::move_ref(
+            repo,
+            &format!("{}{}", branches::REVIEW_REFS, self.id),
+            self.request_before,
+            Some(self.request),
+            "kehoach: undo an approval the remote did not take",
+        )?;
+        Ok(())
+    }
+}
+
+/// True when the remote's `target`, fetched now, is neither `before` nor part of `merge`:
+/// it moved while the merge was being made.
+fn target_moved(store: &Store, remote: &str, target: &str, before: Oid, merge: Oid) -> bool {
+    let tracking = format!("refs/remotes/{remote}/{target}");
+    if store
+        .git(&[
+            "fetch",
+            "--quiet",
+            remote,
+            &format!("+refs/heads/{target}:{tracking}"),
+        ])
+        .is_err()
+    {
+        return false;
+    }
+    let repo = store.repo();
+    let Some(theirs) = repo.find_reference(&tracking).ok().and_then(|r| r.target()) else {
+        return false;
+    };
+    theirs != before && theirs != merge && !repo.graph_descendant_of(merge, theirs).unwrap_or(true)
+}
+
+/// One try of [`approve`]: Err when the remote's target moved before the push.
+fn approve_once(
+    store: &Store,
+    id: u64,
+    message: Option<&str>,
+    resolutions: &[Resolution],
+) -> Result<std::result::Result<Approval, Raced>> {
     let mut warnings = sync(store);
     let (prev, mut req) = open_request(store, id, "approved")?;
     match req.state {
@@ -804,13 +898,13 @@ pub fn approve(
             &[format!("{0}{id}:{0}{id}", branches::REVIEW_REFS)],
             &mut warnings,
         );
-        return Ok(Approval {
+        return Ok(Ok(Approval {
             approvals: approvers.len(),
             request: req,
             merge_commit: None,
             needed,
             warnings,
-        });
+        }));
     }
     // The merge commit.
     let mut msg = format!(
@@ -899,7 +993,7 @@ pub fn approve(
         message: String::new(),
         commit: merge_commit.to_string(),
     });
-    save(
+    let request = save(
         store,
         &req,
         Some(prev),
@@ -908,21 +1002,31 @@ pub fn approve(
             message.map(|m| format!("{m}\n\n")).unwrap_or_default()
         ),
     )?;
-    push(
-        store,
-        &[
-            format!("refs/heads/{0}:refs/heads/{0}", req.target),
-            format!("{0}{id}:{0}{id}", branches::REVIEW_REFS),
-        ],
-        &mut warnings,
-    );
-    Ok(Approval {
+    let refspecs = [
+        format!("refs/heads/{0}:refs/heads/{0}", req.target),
+        format!("{0}{id}:{0}{id}", branches::REVIEW_REFS),
+    ];
+    if push(store, &refspecs, &mut warnings).is_none()
+        && let Some(remote) = branches::default_remote(repo)
+        && target_moved(store, &remote, &req.target, target, merge_commit)
+    {
+        return Ok(Err(Raced {
+            remote,
+            target: req.target.clone(),
+            before: target,
+            merge: merge_commit,
+            request_before: prev,
+            request,
+            id,
+        }));
+    }
+    Ok(Ok(Approval {
         approvals: approvers.len(),
         request: req,
         merge_commit: Some(merge_commit.to_string()),
         needed,
         warnings,
-    })
+    }))
 }
 
 fn close_with_reason(

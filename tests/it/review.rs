@@ -1026,3 +1026,117 @@ fn a_change_across_reviewers_paths_needs_a_reviewer_of_each() {
     let out = run_ok(r.cmd().args(["audit"]).pipe());
     assert!(out.contains("the review policy held"), "{out}");
 }
+
+/// The git on PATH (the real one, for a wrapper to call).
+fn real_git() -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join("git"))
+        .find(|p| p.is_file())
+        .expect("git on PATH")
+}
+
+#[test]
+fn an_approval_made_while_another_lands_is_made_again_on_top_of_it() {
+    let s = Shared::new();
+    let home = s.home();
+    let a = s.clone("a");
+    let b = s.clone("b");
+    let c = s.clone("c");
+    // Two requests, on two records.
+    run_ok(s.kh(&a, THU).args(["set", A1, "due", "2025-12-15"]).pipe());
+    run_ok(
+        s.kh(&a, THU)
+            .args(["review", "submit", "--title", "Một"])
+            .pipe(),
+    );
+    git_ok(&a, &home, THU, &["switch", "--quiet", "main"]);
+    run_ok(
+        s.kh(&a, THU)
+            .args(["set", "a-3a-duc-linh", "due", "2025-11-30"])
+            .pipe(),
+    );
+    run_ok(
+        s.kh(&a, THU)
+            .args(["review", "submit", "--title", "Hai"])
+            .pipe(),
+    );
+    // Review 2 lands first, from another clone; the remote's main is then put back, the
+    // landing kept aside to happen again at the moment review 1 is pushed.
+    let before = git_ok(&s.remote(), &home, THU, &["rev-parse", "main"]);
+    run_ok(s.kh(&c, LAN).args(["review", "approve", "2"]).pipe());
+    let landed = git_ok(&s.remote(), &home, THU, &["rev-parse", "main"]);
+    assert_ne!(landed, before);
+    git_ok(
+        &s.remote(),
+        &home,
+        THU,
+        &["update-ref", "refs/heads/main", before.trim()],
+    );
+    let bin = s.tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = bin.join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = push ] && [ ! -e '{marker}' ]; then\n  touch '{marker}'\n  '{git}' --git-dir='{remote}' update-ref refs/heads/main {landed}\nfi\nexec '{git}' \"$@\"\n",
+            marker = s.tmp.path().join("landed").display(),
+            git = real_git().display(),
+            remote = s.remote().display(),
+            landed = landed.trim(),
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin.clone())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+
+    // Review 1 is approved while review 2 lands: made again on top of it, and pushed.
+    let out = s
+        .kh(&b, LAN)
+        .env("PATH", &path)
+        .args(["review", "approve", "1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(s.tmp.path().join("landed").exists(), "the race happened");
+    assert!(stdout.contains("merged into main"), "{stdout}");
+    assert!(
+        stderr.contains("main moved on origin while approving: approved again on top of it"),
+        "{stderr}"
+    );
+    let first_parent = git_ok(&s.remote(), &home, THU, &["rev-parse", "main^1"]);
+    assert_eq!(first_parent, landed);
+    let msg = git_ok(
+        &s.remote(),
+        &home,
+        THU,
+        &["log", "-1", "--format=%B", "main"],
+    );
+    assert!(msg.starts_with("merge review 1: Một"), "{msg}");
+    for (rel, due) in [
+        (sample_assignment(A1), "2025-12-15"),
+        (sample_assignment("a-3a-duc-linh"), "2025-11-30"),
+    ] {
+        let text = git_ok(&s.remote(), &home, THU, &["show", &format!("main:{rel}")]);
+        assert!(text.contains(&format!("due = \"{due}\"")), "{rel}: {text}");
+        // B's work tree follows.
+        let local = std::fs::read_to_string(b.join(&rel)).unwrap();
+        assert!(
+            local.contains(&format!("due = \"{due}\"")),
+            "{rel}: {local}"
+        );
+    }
+    // The shared history passes the audit, and both requests read merged.
+    let out = run_ok(s.kh(&b, THU).arg("audit").pipe());
+    assert!(out.contains("the review policy held"), "{out}");
+    let list = run_ok(s.kh(&b, THU).args(["review", "list", "--all"]).pipe());
+    assert_eq!(list.matches("merged").count(), 2, "{list}");
+}
