@@ -102,7 +102,7 @@ fn is_word_char(c: char) -> bool {
 }
 
 /// The folded form of one character when it is one character.
-fn fold_char(c: char) -> Option<char> {
+pub(crate) fn fold_char(c: char) -> Option<char> {
     if c.is_ascii() {
         return Some(c.to_ascii_lowercase());
     }

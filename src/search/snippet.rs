@@ -1,7 +1,7 @@
 //! Snippets: the part of a text where the query's words are densest, cut on character
 //! boundaries, with the matched words marked.
 
-use super::analyzer::{exact_into, fold_into, word_ranges};
+use super::analyzer::{exact_into, fold_char, fold_into, word_ranges};
 use super::query::QueryWord;
 
 /// A piece of text, highlighted or not.
@@ -54,6 +54,21 @@ pub fn snippet(text: &str, terms: &[Vec<QueryWord>], max_chars: usize) -> Vec<Se
     let mut folded = String::new();
     let (mut byte, mut chars) = (0usize, 0usize);
     let count = |s: &str| s.bytes().filter(|b| (*b as i8) >= -0x40).count();
+    // A word whose first letter folds to no term word's first letter is none of them: it is
+    // not folded (most words of a text, for a short query).
+    let firsts: Vec<char> = terms
+        .iter()
+        .flatten()
+        .filter_map(|w| w.folded.chars().next())
+        .collect();
+    let fold_all = terms.iter().flatten().any(|w| w.folded.is_empty());
+    let may_match = |w: &str| {
+        fold_all
+            || w.chars()
+                .next()
+                .and_then(fold_char)
+                .is_none_or(|f| firsts.contains(&f))
+    };
     for (s, e) in word_ranges(text) {
         chars += count(&text[byte..s]);
         let char_start = chars;
@@ -61,7 +76,12 @@ pub fn snippet(text: &str, terms: &[Vec<QueryWord>], max_chars: usize) -> Vec<Se
         byte = e;
         words.push((s, e, char_start, chars));
         if !terms.is_empty() {
-            fold_into(&text[s..e], &mut folded);
+            let w = &text[s..e];
+            if may_match(w) {
+                fold_into(w, &mut folded);
+            } else {
+                folded.clear();
+            }
             folded_at.push(all.len()..all.len() + folded.len());
             all.push_str(&folded);
         }
@@ -262,6 +282,19 @@ mod tests {
         assert_eq!(
             render(&s),
             "Tòa án tham gia; [Tòa] [Gia] [đình] hoạt động theo quy định."
+        );
+    }
+
+    #[test]
+    fn words_are_found_whatever_their_first_letter_looks_like() {
+        let s = snippet(
+            "ĐẨY MẠNH công tác; Ủy ban; ủy thác; Ưu tiên",
+            &set(&["day", "manh", "uy", "uu"]),
+            200,
+        );
+        assert_eq!(
+            render(&s),
+            "[ĐẨY] [MẠNH] công tác; [Ủy] ban; [ủy] thác; [Ưu] tiên"
         );
     }
 
