@@ -413,14 +413,7 @@ impl SearchIndex {
             return Ok(before);
         }
         let _lock = lock(store)?;
-        let mut writer: IndexWriter = self.index.writer_with_options(
-            tantivy::indexer::IndexWriterOptions::builder()
-                .num_worker_threads(1)
-                .num_merge_threads(1)
-                .memory_budget_per_thread(15_000_000)
-                .build(),
-        )?;
-        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        let mut writer = small_writer(&self.index, Box::new(tantivy::indexer::NoMergePolicy))?;
         let ids = self.index.searchable_segment_ids()?;
         if ids.len() > 1 {
             writer.merge(&ids).wait()?;
@@ -994,6 +987,22 @@ impl Drop for OnOneCpu {
     }
 }
 
+/// A writer of one thread and little memory, for a few records or a merge.
+fn small_writer(
+    index: &Index,
+    policy: Box<dyn tantivy::indexer::MergePolicy>,
+) -> Result<IndexWriter, SearchError> {
+    let writer: IndexWriter = index.writer_with_options(
+        tantivy::indexer::IndexWriterOptions::builder()
+            .num_worker_threads(1)
+            .num_merge_threads(1)
+            .memory_budget_per_thread(15_000_000)
+            .build(),
+    )?;
+    writer.set_merge_policy(policy);
+    Ok(writer)
+}
+
 /// Segments of at most this many documents are merged as they pile up.
 const SMALL_SEGMENT: usize = 2_000;
 
@@ -1036,18 +1045,11 @@ fn catch_up(
     // on this processor, no hand-off waits for another processor to wake, and the other stays
     // free for the folder check running beside.
     let pinned = (paths.len() <= FEW_RECORDS).then(OnOneCpu::new);
-    let mut writer: IndexWriter = index.writer_with_options(
-        tantivy::indexer::IndexWriterOptions::builder()
-            .num_worker_threads(1)
-            .num_merge_threads(1)
-            .memory_budget_per_thread(15_000_000)
-            .build(),
-    )?;
     // Merge the small segments catching up leaves, never the large ones of a build (that
     // would take seconds while the user waits).
     let mut policy = tantivy::indexer::LogMergePolicy::default();
     policy.set_max_docs_before_merge(SMALL_SEGMENT);
-    writer.set_merge_policy(Box::new(policy));
+    let mut writer = small_writer(&index, Box::new(policy))?;
     for rel in &paths {
         writer.delete_term(Term::from_field_text(fields.path, rel));
         let content = match overlay.get(rel) {
