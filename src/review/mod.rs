@@ -721,7 +721,8 @@ pub fn approve(
     message: Option<&str>,
     resolutions: &[Resolution],
 ) -> Result<Approval> {
-    let mut moved = Vec::new();
+    let mut moved: Vec<String> = Vec::new();
+    let mut last = String::new();
     for _ in 0..APPROVAL_TRIES {
         match approve_once(store, id, message, resolutions)? {
             Ok(mut a) => {
@@ -730,16 +731,15 @@ pub fn approve(
             }
             Err(raced) => {
                 raced.undo(store)?;
+                last = format!("{} on {}", raced.target, raced.remote);
                 moved.push(format!(
-                    "{} moved on {} while approving: approved again on top of it",
-                    raced.target, raced.remote
+                    "{last} moved while approving: approved again on top of it"
                 ));
             }
         }
     }
     Err(ReviewError::Usage(format!(
-        "{} kept moving on the remote while review {id} was being approved ({APPROVAL_TRIES} tries); nothing was changed here: try again",
-        policy_of(store)?.protected_branch
+        "{last} kept moving while review {id} was being approved ({APPROVAL_TRIES} tries); nothing was changed here: approve again"
     )))
 }
 

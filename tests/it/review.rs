@@ -1109,7 +1109,7 @@ fn an_approval_made_while_another_lands_is_made_again_on_top_of_it() {
     assert!(s.tmp.path().join("landed").exists(), "the race happened");
     assert!(stdout.contains("merged into main"), "{stdout}");
     assert!(
-        stderr.contains("main moved on origin while approving: approved again on top of it"),
+        stderr.contains("main on origin moved while approving: approved again on top of it"),
         "{stderr}"
     );
     let first_parent = git_ok(&s.remote(), &home, THU, &["rev-parse", "main^1"]);
