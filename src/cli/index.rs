@@ -20,9 +20,6 @@ pub struct Args {
     pub json: bool,
 }
 
-/// `kehoach index` merges an index of more segments than this into one.
-const COMPACT_ABOVE: usize = 4;
-
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let store = super::open(cwd)?;
     let start = Instant::now();
@@ -39,7 +36,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         }
     }
     // An index in pieces (first built with little memory, by the terminal UI) is merged.
-    let segments = index.compact(&store, COMPACT_ABOVE)?;
+    let merged = index.compact(&store)?;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     let commit = index.commit().map(|c| c[..c.len().min(12)].to_string());
     if args.json {
@@ -51,7 +48,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             "damaged": damaged,
             "dir": index.dir(),
             "segments": index.segments(),
-            "merged_segments": (segments > COMPACT_ABOVE).then_some(segments),
+            "merged_segments": merged,
             "ms": ms,
         }));
     }
@@ -77,8 +74,8 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             unc.join(", ")
         );
     }
-    if segments > COMPACT_ABOVE {
-        outln!("  merged {segments} segments into one (searches do a little less)");
+    if let Some(n) = merged {
+        outln!("  merged {n} segments into one (searches do a little less)");
     }
     if args.check && damaged.is_empty() {
         outln!("  every index file matches its checksum");

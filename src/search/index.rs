@@ -404,14 +404,25 @@ impl SearchIndex {
         self.reader.searcher().segment_readers().len()
     }
 
-    /// Merges the index into one segment when it has more than `most`: each search then does a
-    /// little less (an index first built with little memory has about 24 at 100 000 records;
-    /// merging them takes about a second). Returns how many segments there were.
-    pub fn compact(&mut self, store: &Store, most: usize) -> Result<usize, SearchError> {
-        let before = self.segments();
-        if before <= most.max(1) || self.dir.is_none() {
-            return Ok(before);
-        }
+    /// The number of segments when the index is in pieces: more than [`MANY_PIECES`] segments
+    /// and none holding half the records (an index first built with little memory: about 24
+    /// at 100 000 records). An index of one large segment and the small ones catching up
+    /// leaves is not in pieces.
+    pub fn in_pieces(&self) -> Option<usize> {
+        let searcher = self.reader.searcher();
+        let segments = searcher.segment_readers();
+        let total: u64 = segments.iter().map(|s| u64::from(s.num_docs())).sum();
+        let largest = segments.iter().map(|s| u64::from(s.num_docs())).max()?;
+        (segments.len() > MANY_PIECES && largest * 2 < total).then_some(segments.len())
+    }
+
+    /// Merges an index in pieces (see [`SearchIndex::in_pieces`]) into one segment: each
+    /// search then does a little less (about a second at 100 000 records). Returns how many
+    /// segments were merged, if any.
+    pub fn compact(&mut self, store: &Store) -> Result<Option<usize>, SearchError> {
+        let Some(before) = self.in_pieces().filter(|_| self.dir.is_some()) else {
+            return Ok(None);
+        };
         let _lock = lock(store)?;
         let mut writer = small_writer(&self.index, Box::new(tantivy::indexer::NoMergePolicy))?;
         let ids = self.index.searchable_segment_ids()?;
@@ -420,7 +431,7 @@ impl SearchIndex {
         }
         writer.wait_merging_threads()?;
         self.reader.reload()?;
-        Ok(before)
+        Ok(Some(before))
     }
 
     /// Checks every file of the index against its checksum; the paths of the damaged ones.
@@ -986,6 +997,9 @@ impl Drop for OnOneCpu {
         }
     }
 }
+
+/// An index of more segments than this, none holding half the records, is in pieces.
+pub const MANY_PIECES: usize = 4;
 
 /// A writer of one thread and little memory, for a few records or a merge.
 fn small_writer(

@@ -749,19 +749,53 @@ fn kehoach_index_merges_an_index_in_pieces_and_finds_the_same() {
     let r = TestRepo::sample();
     let s = store(&r);
     SearchIndex::open(&s).unwrap();
-    // Each catch-up adds a segment.
-    let ids_changed = ["a01", "a02", "a03", "a05", "a06", "a-3a-la-gi"];
-    for (i, id) in ids_changed.iter().enumerate() {
-        set_title(&r, id, &format!("Chăm sóc chim cánh cụt số {i}"));
-        r.git(&["commit", "-qam", &format!("Rename {id}")]);
+    // A catch-up after one commit leaves a small segment beside the large one: not in pieces.
+    set_title(&r, "a01", "Chăm sóc chim cánh cụt");
+    r.git(&["commit", "-qam", "Rename a01"]);
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!((index.segments(), index.in_pieces()), (2, None));
+    drop(index);
+    // Every assignment rewritten, a sixth at a time: seven segments, none holding half the
+    // records (as an index built with little memory is).
+    let assignments: Vec<String> =
+        std::fs::read_dir(r.path().join(sample_assignment("a01")).parent().unwrap())
+            .unwrap()
+            .map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(".toml")
+                    .to_string()
+            })
+            .collect();
+    assert_eq!(assignments.len(), 36);
+    for (i, batch) in assignments.chunks(6).enumerate() {
+        for id in batch {
+            set_title(&r, id, &format!("Chăm sóc chim cánh cụt, đợt {i}"));
+        }
+        r.git(&["commit", "-qam", &format!("Rename batch {i}")]);
         SearchIndex::open(&s).unwrap();
     }
     let index = SearchIndex::open(&s).unwrap();
     let pieces = index.segments();
+    assert_eq!(index.in_pieces(), Some(pieces));
     assert!(pieces > 4, "{pieces} segments");
     let queries = ["chim canh cut", "trẻ em", "kind:assignment tòa án", "so"];
     let before: Vec<Vec<String>> = queries.iter().map(|q| ids(&index, q)).collect();
     drop(index);
+    // A search says so.
+    let hint = |r: &TestRepo| {
+        let out = r.cmd().args(["search", "chim"]).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(
+        hint(&r).contains(&format!(
+            "the search index is in {pieces} pieces; `kehoach index` merges them"
+        )),
+        "{}",
+        hint(&r)
+    );
 
     let out = r.cmd().args(["index"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -775,8 +809,9 @@ fn kehoach_index_merges_an_index_in_pieces_and_finds_the_same() {
     assert_eq!(index.update(), &Update::UpToDate);
     let after: Vec<Vec<String>> = queries.iter().map(|q| ids(&index, q)).collect();
     assert_eq!(after, before);
-    assert_eq!(ids(&index, "chim canh cut").len(), 6);
-    // One segment: nothing to merge.
+    assert_eq!(ids(&index, "chim canh cut").len(), 36);
+    // One segment: nothing to merge, nothing to say.
     let out = r.cmd().args(["index"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("merged"));
+    assert_eq!(hint(&r), "");
 }
