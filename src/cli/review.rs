@@ -158,6 +158,11 @@ pub fn run(cwd: &Path, cmd: ReviewCommand) -> Result<(), CliError> {
             outln!("branch {} at {}", r.branch, &r.head[..10]);
             match &s.pushed_to {
                 Some(remote) => outln!("pushed to {remote}"),
+                // The push failed (said above): submitting again pushes it.
+                None if s.has_remote => outln!(
+                    "not pushed yet: `kehoach review submit` again when the remote can be reached, or take `kehoach review bundle {} FILE`",
+                    r.id
+                ),
                 None => outln!(
                     "no remote: reviewers see it in this repository, or take `kehoach review bundle {} FILE`",
                     r.id

@@ -195,6 +195,8 @@ pub struct Submitted {
     pub request: Request,
     pub new: bool,
     pub pushed_to: Option<String>,
+    /// The repository has a remote to push to (whether or not the push went through).
+    pub has_remote: bool,
     pub warnings: Vec<String>,
 }
 
@@ -553,20 +555,98 @@ pub fn submit(
         }
     };
     save(store, &req, prev, &log)?;
-    let pushed_to = push(
-        store,
-        &[
+    let mut req = req;
+    let refspecs = |id: u64| {
+        [
             format!("refs/heads/{branch}:refs/heads/{branch}"),
-            format!("{0}{1}:{0}{1}", branches::REVIEW_REFS, req.id),
-        ],
-        &mut warnings,
-    );
+            format!("{0}{id}:{0}{id}", branches::REVIEW_REFS),
+        ]
+    };
+    let mut not_pushed = Vec::new();
+    let mut pushed_to = push(store, &refspecs(req.id), &mut not_pushed);
+    // The id may have been taken on the remote meanwhile by another request (made while this
+    // one was offline, or at the same moment): this one takes the next free id.
+    for _ in 0..RENUMBER_TRIES {
+        let Some(remote) = branches::default_remote(repo) else {
+            break;
+        };
+        if pushed_to.is_some() || !taken_on(store, &remote, req.id, &branch) {
+            break;
+        }
+        let old = req.id;
+        req.id = next_free_id(store, &remote)?;
+        req.updated = now();
+        save(
+            store,
+            &req,
+            None,
+            &format!(
+                "renumber review {old} as {}: {old} is another request on {remote}\n\nBranch: {branch}\nHead: {head}\n",
+                req.id
+            ),
+        )?;
+        // The id goes back to the request that holds it on the remote.
+        store.git(&[
+            "fetch",
+            "--quiet",
+            &remote,
+            &format!("+{0}{old}:{0}{old}", branches::REVIEW_REFS),
+        ])?;
+        warnings.push(format!(
+            "review {old} is another request on {remote}: this one is now review {}",
+            req.id
+        ));
+        not_pushed.clear();
+        pushed_to = push(store, &refspecs(req.id), &mut not_pushed);
+    }
+    warnings.extend(not_pushed);
     Ok(Submitted {
         request: req,
         new,
         pushed_to,
+        has_remote: branches::default_remote(repo).is_some(),
         warnings,
     })
+}
+
+/// How many times a request takes a new id when its id is taken on the remote.
+const RENUMBER_TRIES: usize = 3;
+
+/// True when the remote holds review `id` and it is a request of another branch than `branch`.
+fn taken_on(store: &Store, remote: &str, id: u64, branch: &str) -> bool {
+    let incoming = format!("refs/kehoach/incoming/{id}");
+    let fetched = store
+        .git(&[
+            "fetch",
+            "--quiet",
+            remote,
+            &format!("+{}{id}:{incoming}", branches::REVIEW_REFS),
+        ])
+        .is_ok();
+    let repo = store.repo();
+    let theirs = fetched
+        .then(|| repo.find_reference(&incoming).ok()?.peel_to_commit().ok())
+        .flatten()
+        .and_then(|c| branches::read_blob(repo, c.id(), branches::REQUEST_FILE).ok()?)
+        .and_then(|text| Request::from_toml(&text).ok());
+    if let Ok(mut r) = repo.find_reference(&incoming) {
+        let _ = r.delete();
+    }
+    theirs.is_some_and(|r| r.branch != branch)
+}
+
+/// The first id free both here and on the remote.
+fn next_free_id(store: &Store, remote: &str) -> Result<u64> {
+    let listed = store.git(&["ls-remote", remote, &format!("{}*", branches::REVIEW_REFS)])?;
+    let theirs = listed.lines().filter_map(|l| {
+        l.split_whitespace()
+            .nth(1)?
+            .strip_prefix(branches::REVIEW_REFS)?
+            .parse::<u64>()
+            .ok()
+    });
+    let ours = branches::review_ids(store.repo())?;
+    Ok(theirs.chain(ours).max().unwrap_or(0) + 1)
 }
 
 /// The queue: open requests (all with `all`), oldest first.

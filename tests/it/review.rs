@@ -1140,3 +1140,83 @@ fn an_approval_made_while_another_lands_is_made_again_on_top_of_it() {
     let list = run_ok(s.kh(&b, THU).args(["review", "list", "--all"]).pipe());
     assert_eq!(list.matches("merged").count(), 2, "{list}");
 }
+
+#[test]
+fn a_request_submitted_offline_whose_id_was_taken_meanwhile_takes_the_next() {
+    let s = Shared::new();
+    let home = s.home();
+    let a = s.clone("a");
+    let b = s.clone("b");
+    // B submits while the shared repository cannot be reached: review 1, here only.
+    let url = git_ok(&b, &home, THU, &["remote", "get-url", "origin"]);
+    git_ok(
+        &b,
+        &home,
+        THU,
+        &["remote", "set-url", "origin", "/nonexistent/remote.git"],
+    );
+    run_ok(
+        s.kh(&b, THU)
+            .args(["set", "a-3a-duc-linh", "due", "2025-11-30"])
+            .pipe(),
+    );
+    let out = run_ok(
+        s.kh(&b, THU)
+            .args(["review", "submit", "--title", "Của B"])
+            .pipe(),
+    );
+    assert!(
+        out.contains("submitted review 1") && out.contains("not pushed yet"),
+        "{out}"
+    );
+    // Meanwhile A submits review 1 to the shared repository.
+    run_ok(s.kh(&a, THU).args(["set", A1, "due", "2025-12-15"]).pipe());
+    let out = run_ok(
+        s.kh(&a, THU)
+            .args(["review", "submit", "--title", "Của A"])
+            .pipe(),
+    );
+    assert!(
+        out.contains("submitted review 1") && out.contains("pushed to origin"),
+        "{out}"
+    );
+
+    // Back online, B submits again: its request takes the next free id and goes out.
+    git_ok(&b, &home, THU, &["remote", "set-url", "origin", url.trim()]);
+    let out = s.kh(&b, THU).args(["review", "submit"]).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("review 2") && stdout.contains("pushed to origin"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("review 1 is another request on origin: this one is now review 2"),
+        "{stderr}"
+    );
+    // Both requests, with their own branches, on the shared repository and in B.
+    for dir in [s.remote(), b.clone()] {
+        let show = |id: &str| {
+            git_ok(
+                &dir,
+                &home,
+                THU,
+                &["show", &format!("refs/kehoach/reviews/{id}:request.toml")],
+            )
+        };
+        let (one, two) = (show("1"), show("2"));
+        assert!(
+            one.contains("title = \"Của A\"") && one.contains("id = 1"),
+            "{one}"
+        );
+        assert!(
+            two.contains("title = \"Của B\"") && two.contains("id = 2"),
+            "{two}"
+        );
+    }
+    let list = run_ok(s.kh(&a, LAN).args(["review", "list"]).pipe());
+    assert!(list.contains("Của A") && list.contains("Của B"), "{list}");
+}
