@@ -34,7 +34,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         refusals_for_push(store.repo(), &p.refname, p.old, p.new)
             .unwrap_or_else(|e| vec![format!("the review policy could not be checked: {e}")])
     };
-    let r = store.sync_vetted(!args.no_push, &vet)?;
+    let r = store.sync(!args.no_push, &vet)?;
     if args.json {
         print_json(&r)?;
     } else {

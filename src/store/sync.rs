@@ -130,7 +130,7 @@ pub struct SyncReport {
     pub commit: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
-    /// Why the push was not made, when the caller's check refused it (see [`Store::sync_vetted`]).
+    /// Why the push was not made, when the caller's check refused it (see [`Store::sync`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub refused: Vec<String>,
 }
@@ -238,18 +238,10 @@ impl Store {
         })
     }
 
-    /// `kehoach sync`: fetch, bring the branch up to date, push (unless `push` is false).
-    pub fn sync(&self, push: bool) -> Result<SyncReport> {
-        self.sync_vetted(push, &|_| Vec::new())
-    }
-
-    /// [`Store::sync`], asking `vet` before pushing: when it gives reasons, nothing is pushed
-    /// and the report holds them (what came in stays merged).
-    pub fn sync_vetted(
-        &self,
-        push: bool,
-        vet: &dyn Fn(&PushPlan) -> Vec<String>,
-    ) -> Result<SyncReport> {
+    /// `kehoach sync`: fetch, bring the branch up to date, push (unless `push` is false),
+    /// asking `vet` before pushing: when it gives reasons, nothing is pushed and the report
+    /// holds them (what came in stays merged).
+    pub fn sync(&self, push: bool, vet: &dyn Fn(&PushPlan) -> Vec<String>) -> Result<SyncReport> {
         let refname = self.head_ref_name()?;
         let branch = refname.trim_start_matches("refs/heads/").to_string();
         let up = self.upstream(&branch)?.ok_or_else(|| {
