@@ -794,7 +794,7 @@ const APPROVAL_TRIES: usize = 3;
 ///
 /// When the push finds that the remote's target moved meanwhile (another approval merged), the
 /// merge and the request are put back as they were, and the approval is made again on the new
-/// target (a few times; then it stops with nothing changed here).
+/// target (a few times; then it stops without the approval).
 pub fn approve(
     store: &Store,
     id: u64,
@@ -819,7 +819,7 @@ pub fn approve(
         }
     }
     Err(ReviewError::Usage(format!(
-        "{last} kept moving while review {id} was being approved ({APPROVAL_TRIES} tries); nothing was changed here: approve again"
+        "{last} kept moving while review {id} was being approved ({APPROVAL_TRIES} tries): the approval was not made; approve again"
     )))
 }
 

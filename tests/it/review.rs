@@ -1220,3 +1220,53 @@ fn a_request_submitted_offline_whose_id_was_taken_meanwhile_takes_the_next() {
     let list = run_ok(s.kh(&a, LAN).args(["review", "list"]).pipe());
     assert!(list.contains("Của A") && list.contains("Của B"), "{list}");
 }
+
+#[test]
+fn an_approval_gives_up_when_main_keeps_moving_and_leaves_no_merge_behind() {
+    let s = Shared::new();
+    let home = s.home();
+    let a = s.clone("a");
+    let b = s.clone("b");
+    run_ok(s.kh(&a, THU).args(["set", A1, "due", "2025-12-15"]).pipe());
+    run_ok(s.kh(&a, THU).args(["review", "submit"]).pipe());
+    // Every push finds main moved: a new commit lands on the shared main as it starts.
+    let bin = s.tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = bin.join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = push ]; then\n  c=$('{git}' --git-dir='{remote}' commit-tree -p main -m moved 'main^{{tree}}')\n  '{git}' --git-dir='{remote}' update-ref refs/heads/main \"$c\"\nfi\nexec '{git}' \"$@\"\n",
+            git = real_git().display(),
+            remote = s.remote().display(),
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin.clone())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let out = s
+        .kh(&b, LAN)
+        .env("PATH", &path)
+        .args(["review", "approve", "1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("main on origin kept moving while review 1 was being approved (3 tries): the approval was not made"),
+        "{stderr}"
+    );
+    // No merge of review 1 here or there; the request is still open.
+    for (dir, main) in [(&b, "main"), (&s.remote(), "main")] {
+        let log = git_ok(dir, &home, THU, &["log", "--format=%s", main]);
+        assert!(!log.contains("merge review 1"), "{log}");
+    }
+    let show = run_ok(s.kh(&b, THU).args(["review", "show", "1"]).pipe());
+    assert!(show.contains("in_review"), "{show}");
+    assert_eq!(git_ok(&b, &home, THU, &["status", "--porcelain"]), "");
+}
