@@ -614,25 +614,11 @@ const RENUMBER_TRIES: usize = 3;
 
 /// True when the remote holds review `id` and it is a request of another branch than `branch`.
 fn taken_on(store: &Store, remote: &str, id: u64, branch: &str) -> bool {
-    let incoming = format!("refs/kehoach/incoming/{id}");
-    let fetched = store
-        .git(&[
-            "fetch",
-            "--quiet",
-            remote,
-            &format!("+{}{id}:{incoming}", branches::REVIEW_REFS),
-        ])
-        .is_ok();
     let repo = store.repo();
-    let theirs = fetched
-        .then(|| repo.find_reference(&incoming).ok()?.peel_to_commit().ok())
-        .flatten()
-        .and_then(|c| branches::read_blob(repo, c.id(), branches::REQUEST_FILE).ok()?)
-        .and_then(|text| Request::from_toml(&text).ok());
-    if let Ok(mut r) = repo.find_reference(&incoming) {
-        let _ = r.delete();
-    }
-    theirs.is_some_and(|r| r.branch != branch)
+    remote_request(store, remote, id)
+        .and_then(|c| branches::read_blob(repo, c, branches::REQUEST_FILE).ok()?)
+        .and_then(|text| Request::from_toml(&text).ok())
+        .is_some_and(|r| r.branch != branch)
 }
 
 /// The first id free both here and on the remote.
@@ -811,7 +797,7 @@ pub fn approve(
             }
             Err(raced) => {
                 raced.undo(store)?;
-                last = format!("{} on {}", raced.target, raced.remote);
+                last = raced.moved;
                 moved.push(format!(
                     "{last} moved while approving: approved again on top of it"
                 ));
@@ -823,13 +809,12 @@ pub fn approve(
     )))
 }
 
-/// An approval whose push found the remote's target moved: what to put back.
+/// An approval whose push found the remote moved: what to put back.
 struct Raced {
-    remote: String,
-    target: String,
-    /// The target before the merge, and the merge.
-    before: Oid,
-    merge: Oid,
+    /// What moved on the remote ("main on origin").
+    moved: String,
+    /// The merge made: the target branch, its commit before the merge, and the merge.
+    merge: Option<(String, Oid, Oid)>,
     /// The request's commit before the approval, and the one the approval wrote.
     request_before: Oid,
     request: Oid,
@@ -839,14 +824,16 @@ struct Raced {
 impl Raced {
     fn undo(&self, store: &Store) -> Result<()> {
         let repo = store.repo();
-        branches::move_ref(
-            repo,
-            &format!("refs/heads/{}", self.target),
-            self.before,
-            Some(self.merge),
-            "kehoach: undo a merge the remote did not take",
-        )?;
-        store.update_checkout(&self.target, self.merge, self.before)?;
+        if let Some((target, before, merge)) = &self.merge {
+            branches::move_ref(
+                repo,
+                &format!("refs/heads/{target}"),
+                *before,
+                Some(*merge),
+                "kehoach: undo a merge the remote did not take",
+            )?;
+            store.update_checkout(target, *merge, *before)?;
+        }
         branches::move_ref(
             repo,
             &format!("{}{}", branches::REVIEW_REFS, self.id),
@@ -880,7 +867,38 @@ fn target_moved(store: &Store, remote: &str, target: &str, before: Oid, merge: O
     theirs != before && theirs != merge && !repo.graph_descendant_of(merge, theirs).unwrap_or(true)
 }
 
-/// One try of [`approve`]: Err when the remote's target moved before the push.
+/// True when the remote's request `id`, fetched now, is neither `before` nor `ours`, nor
+/// part of `ours`: another version of it went out meanwhile.
+fn request_moved(store: &Store, remote: &str, id: u64, before: Oid, ours: Oid) -> bool {
+    let repo = store.repo();
+    remote_request(store, remote, id).is_some_and(|t| {
+        t != before && t != ours && !repo.graph_descendant_of(ours, t).unwrap_or(true)
+    })
+}
+
+/// The commit of request `id` on the remote, fetched now (None: it has none, or it cannot be
+/// reached). Nothing here points at it afterwards.
+fn remote_request(store: &Store, remote: &str, id: u64) -> Option<Oid> {
+    let incoming = format!("refs/kehoach/incoming/{id}");
+    let fetched = store
+        .git(&[
+            "fetch",
+            "--quiet",
+            remote,
+            &format!("+{}{id}:{incoming}", branches::REVIEW_REFS),
+        ])
+        .is_ok();
+    let repo = store.repo();
+    let theirs = fetched
+        .then(|| repo.find_reference(&incoming).ok()?.target())
+        .flatten();
+    if let Ok(mut r) = repo.find_reference(&incoming) {
+        let _ = r.delete();
+    }
+    theirs
+}
+
+/// One try of [`approve`]: Err when the remote moved before the push.
 fn approve_once(
     store: &Store,
     id: u64,
@@ -963,7 +981,7 @@ fn approve_once(
     }
     if (approvers.len() as u32) < needed || !waiting_for.is_empty() {
         req.state = State::Approved;
-        save(
+        let request = save(
             store,
             &req,
             Some(prev),
@@ -973,11 +991,25 @@ fn approve_once(
                 message.map(|m| format!("{m}\n")).unwrap_or_default()
             ),
         )?;
-        push(
+        // Another approval of the same request may have gone out meanwhile: then this one is
+        // made again on top of it (and may be the one that completes it).
+        if push(
             store,
             &[format!("{0}{id}:{0}{id}", branches::REVIEW_REFS)],
             &mut warnings,
-        );
+        )
+        .is_none()
+            && let Some(remote) = branches::default_remote(repo)
+            && request_moved(store, &remote, id, prev, request)
+        {
+            return Ok(Err(Raced {
+                moved: format!("review {id} on {remote}"),
+                merge: None,
+                request_before: prev,
+                request,
+                id,
+            }));
+        }
         return Ok(Ok(Approval {
             approvals: approvers.len(),
             request: req,
@@ -1091,10 +1123,8 @@ fn approve_once(
         && target_moved(store, &remote, &req.target, target, merge_commit)
     {
         return Ok(Err(Raced {
-            remote,
-            target: req.target.clone(),
-            before: target,
-            merge: merge_commit,
+            moved: format!("{} on {remote}", req.target),
+            merge: Some((req.target.clone(), target, merge_commit)),
             request_before: prev,
             request,
             id,

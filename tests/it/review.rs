@@ -1035,6 +1035,63 @@ fn real_git() -> PathBuf {
         .expect("git on PATH")
 }
 
+impl Shared {
+    /// A PATH whose `git` runs `on_push` (shell; `$GIT` is the real git, `$REMOTE` the shared
+    /// repository) as a push starts, at the first push only when `once`, then the real git:
+    /// another person's push landing at that very moment.
+    fn path_racing_pushes(&self, on_push: &str, once: bool) -> std::ffi::OsString {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = self.tmp.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let marker = self.tmp.path().join("raced");
+        let (check, mark) = if once {
+            (
+                format!(" && [ ! -e '{}' ]", marker.display()),
+                format!("  touch '{}'\n", marker.display()),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        let script = format!(
+            "#!/bin/sh\nGIT='{}'\nREMOTE='{}'\nif [ \"$1\" = push ]{check}; then\n{mark}  {on_push}\nfi\nexec \"$GIT\" \"$@\"\n",
+            real_git().display(),
+            self.remote().display(),
+        );
+        std::fs::write(bin.join("git"), script).unwrap();
+        std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::env::join_paths(
+            std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+        )
+        .unwrap()
+    }
+
+    /// A push raced with [`Shared::path_racing_pushes`] (`once`) has happened.
+    fn raced(&self) -> bool {
+        self.tmp.path().join("raced").exists()
+    }
+
+    /// `kehoach review approve 1` as `who` in `dir`, with `path` (racing pushes): whether it
+    /// succeeded, its output and its errors.
+    fn approve_racing(
+        &self,
+        dir: &Path,
+        who: Who,
+        path: &std::ffi::OsStr,
+    ) -> (bool, String, String) {
+        let out = self
+            .kh(dir, who)
+            .env("PATH", path)
+            .args(["review", "approve", "1"])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
 #[test]
 fn an_approval_made_while_another_lands_is_made_again_on_top_of_it() {
     let s = Shared::new();
@@ -1072,41 +1129,18 @@ fn an_approval_made_while_another_lands_is_made_again_on_top_of_it() {
         THU,
         &["update-ref", "refs/heads/main", before.trim()],
     );
-    let bin = s.tmp.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let wrapper = bin.join("git");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = push ] && [ ! -e '{marker}' ]; then\n  touch '{marker}'\n  '{git}' --git-dir='{remote}' update-ref refs/heads/main {landed}\nfi\nexec '{git}' \"$@\"\n",
-            marker = s.tmp.path().join("landed").display(),
-            git = real_git().display(),
-            remote = s.remote().display(),
-            landed = landed.trim(),
+    let path = s.path_racing_pushes(
+        &format!(
+            "\"$GIT\" --git-dir=\"$REMOTE\" update-ref refs/heads/main {}",
+            landed.trim()
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = std::env::join_paths(
-        std::iter::once(bin.clone())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
-    )
-    .unwrap();
+        true,
+    );
 
     // Review 1 is approved while review 2 lands: made again on top of it, and pushed.
-    let out = s
-        .kh(&b, LAN)
-        .env("PATH", &path)
-        .args(["review", "approve", "1"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(s.tmp.path().join("landed").exists(), "the race happened");
+    let (ok, stdout, stderr) = s.approve_racing(&b, LAN, &path);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(s.raced(), "the race happened");
     assert!(stdout.contains("merged into main"), "{stdout}");
     assert!(
         stderr.contains("main on origin moved while approving: approved again on top of it"),
@@ -1230,33 +1264,12 @@ fn an_approval_gives_up_when_main_keeps_moving_and_leaves_no_merge_behind() {
     run_ok(s.kh(&a, THU).args(["set", A1, "due", "2025-12-15"]).pipe());
     run_ok(s.kh(&a, THU).args(["review", "submit"]).pipe());
     // Every push finds main moved: a new commit lands on the shared main as it starts.
-    let bin = s.tmp.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let wrapper = bin.join("git");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = push ]; then\n  c=$('{git}' --git-dir='{remote}' commit-tree -p main -m moved 'main^{{tree}}')\n  '{git}' --git-dir='{remote}' update-ref refs/heads/main \"$c\"\nfi\nexec '{git}' \"$@\"\n",
-            git = real_git().display(),
-            remote = s.remote().display(),
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = std::env::join_paths(
-        std::iter::once(bin.clone())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
-    )
-    .unwrap();
-    let out = s
-        .kh(&b, LAN)
-        .env("PATH", &path)
-        .args(["review", "approve", "1"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let path = s.path_racing_pushes(
+        "\"$GIT\" --git-dir=\"$REMOTE\" update-ref refs/heads/main $(\"$GIT\" --git-dir=\"$REMOTE\" commit-tree -p main -m moved 'main^{tree}')",
+        false,
+    );
+    let (ok, _, stderr) = s.approve_racing(&b, LAN, &path);
+    assert!(!ok);
     assert!(
         stderr.contains("main on origin kept moving while review 1 was being approved (3 tries): the approval was not made"),
         "{stderr}"
@@ -1269,4 +1282,61 @@ fn an_approval_gives_up_when_main_keeps_moving_and_leaves_no_merge_behind() {
     let show = run_ok(s.kh(&b, THU).args(["review", "show", "1"]).pipe());
     assert!(show.contains("in_review"), "{show}");
     assert_eq!(git_ok(&b, &home, THU, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn two_approvals_given_at_once_both_count_and_the_second_merges() {
+    let s = Shared::new();
+    let home = s.home();
+    let binh: Who = ("Phạm Văn Bình", "binh.pv@soyte.example.vn");
+    // A policy of two approvals with a second reviewer of plans, set on the shared main
+    // before any review (the hook, which would refuse a direct commit, is set aside for it).
+    let admin = s.clone("admin");
+    let cfg = std::fs::read_to_string(admin.join("kehoach.toml"))
+        .unwrap()
+        .replace("approvals = 1", "approvals = 2")
+        + "\n[[review.reviewers]]\nname = \"Phạm Văn Bình\"\nemail = \"binh.pv@soyte.example.vn\"\npaths = [\"plans/**\"]\n";
+    std::fs::write(admin.join("kehoach.toml"), cfg).unwrap();
+    git_ok(&admin, &home, THU, &["commit", "-qam", "two approvals"]);
+    let hook = s.remote().join("hooks/pre-receive");
+    std::fs::rename(&hook, hook.with_extension("off")).unwrap();
+    git_ok(&admin, &home, THU, &["push", "-q", "origin", "main"]);
+    std::fs::rename(hook.with_extension("off"), &hook).unwrap();
+    let (a, b, c) = (s.clone("a"), s.clone("b"), s.clone("c"));
+    run_ok(s.kh(&a, THU).args(["set", A1, "due", "2025-12-15"]).pipe());
+    run_ok(s.kh(&a, THU).args(["review", "submit"]).pipe());
+    // Bình's approval goes out first; it is kept aside and lands again at the moment Lan's
+    // push starts, Lan having fetched the request without it.
+    let req = "refs/kehoach/reviews/1";
+    let before = git_ok(&s.remote(), &home, THU, &["rev-parse", req]);
+    let out = run_ok(s.kh(&c, binh).args(["review", "approve", "1"]).pipe());
+    assert!(out.contains("1 of 2 approvals"), "{out}");
+    let binhs = git_ok(&s.remote(), &home, THU, &["rev-parse", req]);
+    git_ok(&s.remote(), &home, THU, &["update-ref", req, before.trim()]);
+    let path = s.path_racing_pushes(
+        &format!(
+            "\"$GIT\" --git-dir=\"$REMOTE\" update-ref {req} {}",
+            binhs.trim()
+        ),
+        true,
+    );
+    let (ok, stdout, stderr) = s.approve_racing(&b, LAN, &path);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(s.raced(), "the race happened");
+    assert!(
+        stderr.contains("review 1 on origin moved while approving: approved again on top of it"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("merged into main"), "{stdout}");
+    let msg = git_ok(
+        &s.remote(),
+        &home,
+        THU,
+        &["log", "-1", "--format=%B", "main"],
+    );
+    assert!(
+        msg.contains("Approved-by: Phạm Văn Bình <binh.pv@soyte.example.vn>")
+            && msg.contains("Approved-by: Trần Thị Lan <lan.tt@soyte.example.vn>"),
+        "{msg}"
+    );
 }
