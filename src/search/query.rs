@@ -263,7 +263,8 @@ fn is_quote(c: char) -> bool {
     matches!(c, '"' | '“' | '”')
 }
 
-fn analyse(text: &str) -> Vec<QueryWord> {
+/// The words of `text` as a query reads them.
+pub(super) fn analyse(text: &str) -> Vec<QueryWord> {
     let nfc = crate::model::text::to_nfc(text);
     word_ranges(&nfc)
         .map(|(s, e)| {

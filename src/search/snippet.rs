@@ -228,21 +228,14 @@ fn byte_after_chars(text: &str, from: usize, n: usize) -> usize {
 mod tests {
     use super::*;
 
-    /// Single-word terms, as typed.
+    /// Single-word terms, as a query reads them.
     fn set(words: &[&str]) -> Vec<Vec<QueryWord>> {
-        words.iter().map(|s| phrase(&[s])).collect()
+        words.iter().map(|w| phrase(&[w])).collect()
     }
 
-    /// One term of words next to each other, as typed.
+    /// One term of words next to each other, as a query reads them.
     fn phrase(words: &[&str]) -> Vec<QueryWord> {
-        words
-            .iter()
-            .map(|w| QueryWord {
-                folded: crate::search::analyzer::fold(w),
-                exact: crate::search::analyzer::exact(w),
-                diacritics: crate::search::analyzer::has_diacritics(w),
-            })
-            .collect()
+        crate::search::query::analyse(&words.join(" "))
     }
 
     fn render(s: &[Segment]) -> String {
