@@ -1065,6 +1065,16 @@ impl Shared {
         .unwrap()
     }
 
+    /// A PATH whose first push finds `refname` on the shared repository moved to `commit`
+    /// (someone else's push landing at that moment).
+    fn path_landing_at_push(&self, refname: &str, commit: &str) -> std::ffi::OsString {
+        let update = format!(
+            "\"$GIT\" --git-dir=\"$REMOTE\" update-ref {refname} {}",
+            commit.trim()
+        );
+        self.path_racing_pushes(&update, true)
+    }
+
     /// A push raced with [`Shared::path_racing_pushes`] (`once`) has happened.
     fn raced(&self) -> bool {
         self.tmp.path().join("raced").exists()
@@ -1129,13 +1139,7 @@ fn an_approval_made_while_another_lands_is_made_again_on_top_of_it() {
         THU,
         &["update-ref", "refs/heads/main", before.trim()],
     );
-    let path = s.path_racing_pushes(
-        &format!(
-            "\"$GIT\" --git-dir=\"$REMOTE\" update-ref refs/heads/main {}",
-            landed.trim()
-        ),
-        true,
-    );
+    let path = s.path_landing_at_push("refs/heads/main", &landed);
 
     // Review 1 is approved while review 2 lands: made again on top of it, and pushed.
     let (ok, stdout, stderr) = s.approve_racing(&b, LAN, &path);
@@ -1313,13 +1317,7 @@ fn two_approvals_given_at_once_both_count_and_the_second_merges() {
     assert!(out.contains("1 of 2 approvals"), "{out}");
     let binhs = git_ok(&s.remote(), &home, THU, &["rev-parse", req]);
     git_ok(&s.remote(), &home, THU, &["update-ref", req, before.trim()]);
-    let path = s.path_racing_pushes(
-        &format!(
-            "\"$GIT\" --git-dir=\"$REMOTE\" update-ref {req} {}",
-            binhs.trim()
-        ),
-        true,
-    );
+    let path = s.path_landing_at_push(req, &binhs);
     let (ok, stdout, stderr) = s.approve_racing(&b, LAN, &path);
     assert!(ok, "{stdout}{stderr}");
     assert!(s.raced(), "the race happened");
