@@ -251,17 +251,28 @@ pub fn exact_into(word: &str, out: &mut String) {
     out.clear();
     let mut marks = false;
     for c in word.chars() {
-        match info(c) {
-            Some(i) if i.lower != '\0' => {
-                out.push(i.lower);
-                marks |= i.mark;
-            }
-            _ => {
-                out.extend(c.to_lowercase());
-                marks |= is_combining_mark(c);
-            }
+        marks |= push_lower(c, out);
+    }
+    finish_exact(out, marks);
+}
+
+/// Appends the lowercase form of `c`; true when `c` is a combining mark.
+#[inline]
+fn push_lower(c: char, out: &mut String) -> bool {
+    match info(c) {
+        Some(i) if i.lower != '\0' => {
+            out.push(i.lower);
+            i.mark
+        }
+        _ => {
+            out.extend(c.to_lowercase());
+            is_combining_mark(c)
         }
     }
+}
+
+/// Turns the lowercase form of a word (`marks`: it holds combining marks) into its exact form.
+fn finish_exact(out: &mut String, marks: bool) {
     if out.is_ascii() {
         return;
     }
@@ -359,7 +370,8 @@ impl VietTokenizer {
 
 pub struct VietTokenStream<'a> {
     text: &'a str,
-    ranges: WordRanges<'a>,
+    /// Where the next word is looked for.
+    pos: usize,
     form: Form,
     token: &'a mut Token,
 }
@@ -370,9 +382,86 @@ impl Tokenizer for VietTokenizer {
         self.token.reset();
         VietTokenStream {
             text,
-            ranges: word_ranges(text),
+            pos: 0,
             form: self.form,
             token: &mut self.token,
+        }
+    }
+}
+
+impl VietTokenStream<'_> {
+    /// Finds the next word (as [`word_ranges`] does) and writes its form into the token's
+    /// text, in one pass over its characters. Returns the word's byte range and whether it is
+    /// ASCII; None at the end of the text.
+    fn next_word(&mut self) -> Option<(usize, usize, bool)> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let len = bytes.len();
+        let out = &mut self.token.text;
+        loop {
+            let mut i = self.pos;
+            // Up to the first character of a word.
+            while i < len {
+                let b = bytes[i];
+                if b < 0x80 {
+                    if b.is_ascii_alphanumeric() {
+                        break;
+                    }
+                    i += 1;
+                    continue;
+                }
+                let c = text[i..].chars().next().expect("a character starts here");
+                if is_word_char(c) {
+                    break;
+                }
+                i += c.len_utf8();
+            }
+            if i >= len {
+                self.pos = len;
+                return None;
+            }
+            let start = i;
+            out.clear();
+            let mut ascii = true;
+            let mut marks = false;
+            while i < len {
+                let b = bytes[i];
+                if b < 0x80 {
+                    if !b.is_ascii_alphanumeric() {
+                        break;
+                    }
+                    out.push(b.to_ascii_lowercase() as char);
+                    i += 1;
+                    continue;
+                }
+                let c = text[i..].chars().next().expect("a character starts here");
+                let info = info(c);
+                let word = match info {
+                    Some(x) => x.word,
+                    None => c.is_alphanumeric() || is_combining_mark(c),
+                };
+                if !word {
+                    break;
+                }
+                ascii = false;
+                match self.form {
+                    Form::Folded => match info {
+                        Some(x) if x.fold != '\0' => out.push(x.fold),
+                        Some(x) if x.mark => {}
+                        None if is_combining_mark(c) => {}
+                        _ => fold_slow(c, out),
+                    },
+                    Form::Exact => marks |= push_lower(c, out),
+                }
+                i += c.len_utf8();
+            }
+            self.pos = i;
+            if i - start <= MAX_WORD_BYTES {
+                if self.form == Form::Exact && !ascii {
+                    finish_exact(out, marks);
+                }
+                return Some((start, i, ascii));
+            }
         }
     }
 }
@@ -380,19 +469,13 @@ impl Tokenizer for VietTokenizer {
 impl TokenStream for VietTokenStream<'_> {
     fn advance(&mut self) -> bool {
         loop {
-            let Some((s, e)) = self.ranges.next() else {
+            let Some((s, e, ascii)) = self.next_word() else {
                 return false;
             };
-            let w = &self.text[s..e];
             self.token.position = self.token.position.wrapping_add(1);
-            match self.form {
-                Form::Folded => fold_into(w, &mut self.token.text),
-                Form::Exact => {
-                    if w.is_ascii() {
-                        continue;
-                    }
-                    exact_into(w, &mut self.token.text);
-                }
+            // The exact form of a word without diacritics is its folded form: left out.
+            if self.form == Form::Exact && ascii {
+                continue;
             }
             self.token.offset_from = s;
             self.token.offset_to = e;
@@ -538,6 +621,36 @@ mod tests {
                 .map(|w| (w.start, w.end, w.folded, w.exact))
                 .collect();
             proptest::prop_assert_eq!(got, reference_words(&text));
+        }
+
+        #[test]
+        fn token_streams_agree_with_the_words(
+            text in "[a-zA-Z0-9 ,.:;\\-–\"()\n\u{00C0}-\u{024F}\u{0300}-\u{036F}\u{1EA0}-\u{1EF9}\u{0400}-\u{04FF}\u{212A}\u{4E00}-\u{4E10}\u{1F600}-\u{1F610}]{0,80}"
+        ) {
+            let ws = words(&text);
+            let stream = |mut t: VietTokenizer| {
+                let mut s = t.token_stream(&text);
+                let mut got = vec![];
+                while s.advance() {
+                    let k = s.token();
+                    got.push((k.position, k.offset_from, k.offset_to, k.text.clone()));
+                }
+                got
+            };
+            let folded: Vec<_> = ws
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (i, w.start, w.end, w.folded.clone()))
+                .collect();
+            // The exact stream leaves out the words without diacritics, keeping positions.
+            let exact: Vec<_> = ws
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| !text[w.start..w.end].is_ascii())
+                .map(|(i, w)| (i, w.start, w.end, w.exact.clone()))
+                .collect();
+            proptest::prop_assert_eq!(stream(VietTokenizer::folded()), folded);
+            proptest::prop_assert_eq!(stream(VietTokenizer::exact()), exact);
         }
     }
 
