@@ -405,15 +405,17 @@ impl SearchIndex {
     }
 
     /// The number of segments when the index is in pieces: more than [`MANY_PIECES`] segments
-    /// and none holding half the records (an index first built with little memory: about 24
-    /// at 100 000 records). An index of one large segment and the small ones catching up
-    /// leaves is not in pieces.
+    /// and none holding a quarter of the records (an index first built with little memory:
+    /// about 24 at 100 000 records). A full build leaves at most [`MANY_PIECES`]; an index of
+    /// those and the small segments catching up leaves is not in pieces.
     pub fn in_pieces(&self) -> Option<usize> {
         let searcher = self.reader.searcher();
-        let segments = searcher.segment_readers();
-        let total: u64 = segments.iter().map(|s| u64::from(s.num_docs())).sum();
-        let largest = segments.iter().map(|s| u64::from(s.num_docs())).max()?;
-        (segments.len() > MANY_PIECES && largest * 2 < total).then_some(segments.len())
+        let docs: Vec<u64> = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| u64::from(s.num_docs()))
+            .collect();
+        in_pieces(&docs)
     }
 
     /// Merges an index in pieces (see [`SearchIndex::in_pieces`]) into one segment: each
@@ -843,19 +845,24 @@ fn commit_with_state(writer: &mut IndexWriter, state: &State) -> Result<(), Sear
 /// Indexing memory per thread for a full build; see [`set_low_memory`].
 static LOW_MEMORY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Builds the index with little memory from now on: 20 MB per indexing thread instead of 64,
-/// and no merge into one segment at the end, which keeps a first build at 100k records, inside
-/// the terminal UI with its records loaded, near 300 MB resident. The index then has more
-/// segments: a little slower to open and to search.
+/// Builds the index with little memory from now on: 20 MB per indexing thread instead of
+/// 150, which keeps a first build at 100k records, inside the terminal UI with its records
+/// loaded, near 300 MB resident. The index then has more segments (about 24 at 100k records),
+/// and is left so (merging them would take about 100 MB more): a little slower to open and
+/// to search until `kehoach index` merges them.
 pub fn set_low_memory(low: bool) {
     LOW_MEMORY.store(low, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Indexing memory per thread for a full build. Each thread writes a segment when its memory
+/// is full: with 150 MB, two threads make two segments of 100 000 records, which search as
+/// fast as one (a final merge into one cost a second at 100k records, for no gain a user would
+/// see), in about the memory the merge needed.
 fn build_memory() -> usize {
     if LOW_MEMORY.load(std::sync::atomic::Ordering::Relaxed) {
         20_000_000
     } else {
-        64_000_000
+        150_000_000
     }
 }
 
@@ -875,10 +882,13 @@ fn fill(
         .into_iter()
         .filter(|e| !overlay.contains_key(&e.path))
         .collect();
+    // A thread per processor (up to four), and no more than one per 5 000 records: a small
+    // repository gets one segment.
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .clamp(1, 4);
+        .clamp(1, 4)
+        .min(1 + entries.len() / 5_000);
     let mut writer: IndexWriter =
         index.writer_with_num_threads(threads, build_memory() * threads)?;
     writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
@@ -910,11 +920,21 @@ fn fill(
     }
     let state = State::of(store, head, overlay);
     commit_with_state(&mut writer, &state)?;
-    // One segment: every search afterwards does a little less (about a quarter off a long
-    // query, a millisecond off opening the index), for most of a second here, once. Not with
-    // little memory: merging takes about 100 MB more at 100k records.
+    // A large repository makes more segments than searches should go through: merged into
+    // one (seconds, once). Not with little memory: merging takes about 100 MB more at 100k
+    // records.
     let ids = index.searchable_segment_ids()?;
-    if ids.len() > 1 && !LOW_MEMORY.load(std::sync::atomic::Ordering::Relaxed) {
+    if ids.len() > 1
+        && !LOW_MEMORY.load(std::sync::atomic::Ordering::Relaxed)
+        && in_pieces(
+            &index
+                .searchable_segment_metas()?
+                .iter()
+                .map(|m| u64::from(m.num_docs()))
+                .collect::<Vec<_>>(),
+        )
+        .is_some()
+    {
         writer.merge(&ids).wait()?;
     }
     writer.wait_merging_threads()?;
@@ -937,7 +957,12 @@ fn rebuild_locked(
     let index = Index::create(
         super::dir::CacheDirectory::open(&fresh)?,
         schema,
-        tantivy::IndexSettings::default(),
+        tantivy::IndexSettings {
+            // Each block of stored text compressed by the thread that wrote it: a thread of
+            // its own for that woke some 35 000 times in a build of 100 000 records.
+            docstore_compress_dedicated_thread: false,
+            ..Default::default()
+        },
     )?;
     register_tokenizers(&index);
     let state = match fill(store, &index, fields, head, overlay) {
@@ -998,8 +1023,15 @@ impl Drop for OnOneCpu {
     }
 }
 
-/// An index of more segments than this, none holding half the records, is in pieces.
+/// An index of more segments than this, none holding a quarter of the records, is in pieces.
 pub const MANY_PIECES: usize = 4;
+
+/// See [`SearchIndex::in_pieces`]; `docs`: the records of each segment.
+fn in_pieces(docs: &[u64]) -> Option<usize> {
+    let total: u64 = docs.iter().sum();
+    let largest = docs.iter().max()?;
+    (docs.len() > MANY_PIECES && largest * (MANY_PIECES as u64) < total).then_some(docs.len())
+}
 
 /// A writer of one thread and little memory, for a few records or a merge.
 fn small_writer(

@@ -748,30 +748,47 @@ fn a_search_run_while_the_folders_are_checked_is_run_again_when_they_changed() {
 fn kehoach_index_merges_an_index_in_pieces_and_finds_the_same() {
     let r = TestRepo::sample();
     let s = store(&r);
-    SearchIndex::open(&s).unwrap();
-    // A catch-up after one commit leaves a small segment beside the large one: not in pieces.
+    // A build of a few records makes one segment.
+    let built = SearchIndex::open(&s).unwrap().segments();
+    assert_eq!(built, 1);
+    // A catch-up after one commit leaves a small segment beside it: not in pieces.
     set_title(&r, "a01", "Chăm sóc chim cánh cụt");
     r.git(&["commit", "-qam", "Rename a01"]);
     let index = SearchIndex::open(&s).unwrap();
-    assert_eq!((index.segments(), index.in_pieces()), (2, None));
+    assert_eq!((index.segments(), index.in_pieces()), (built + 1, None));
     drop(index);
-    // Every assignment rewritten, a sixth at a time: seven segments, none holding half the
-    // records (as an index built with little memory is).
-    let assignments: Vec<String> =
-        std::fs::read_dir(r.path().join(sample_assignment("a01")).parent().unwrap())
+    // Every assignment and agency rewritten, a sixth at a time: seven segments, none holding a
+    // quarter of the records (as an index built with little memory is).
+    let mut files: Vec<String> = [
+        format!("plans/{SAMPLE_PLAN}/assignments"),
+        "agencies".to_string(),
+    ]
+    .iter()
+    .flat_map(|folder| {
+        std::fs::read_dir(r.path().join(folder))
             .unwrap()
-            .map(|e| {
-                e.unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .trim_end_matches(".toml")
-                    .to_string()
-            })
-            .collect();
-    assert_eq!(assignments.len(), 36);
-    for (i, batch) in assignments.chunks(6).enumerate() {
-        for id in batch {
-            set_title(&r, id, &format!("Chăm sóc chim cánh cụt, đợt {i}"));
+            .map(|e| format!("{folder}/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect::<Vec<_>>()
+    })
+    .collect();
+    files.sort();
+    assert_eq!(files.len(), 36 + 22);
+    for (i, batch) in files.chunks(10).enumerate() {
+        for rel in batch {
+            let text = r.read(rel);
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("title = ") || l.starts_with("name = "))
+                .unwrap()
+                .to_string();
+            let key = line.split(' ').next().unwrap();
+            r.write(
+                rel,
+                &text.replace(
+                    &line,
+                    &format!("{key} = \"Chăm sóc chim cánh cụt, đợt {i}\""),
+                ),
+            );
         }
         r.git(&["commit", "-qam", &format!("Rename batch {i}")]);
         SearchIndex::open(&s).unwrap();
@@ -809,7 +826,7 @@ fn kehoach_index_merges_an_index_in_pieces_and_finds_the_same() {
     assert_eq!(index.update(), &Update::UpToDate);
     let after: Vec<Vec<String>> = queries.iter().map(|q| ids(&index, q)).collect();
     assert_eq!(after, before);
-    assert_eq!(ids(&index, "chim canh cut").len(), 36);
+    assert_eq!(ids(&index, "chim canh cut").len(), 58);
     // One segment: nothing to merge, nothing to say.
     let out = r.cmd().args(["index"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("merged"));
