@@ -13,6 +13,21 @@ pub fn is_nfc(s: &str) -> bool {
     let mut i = 0;
     let mut prev = 0;
     while i < b.len() {
+        // Sixteen bytes at a time while they hold only such characters.
+        if let Some(window) = b.get(i..i + 17).and_then(|w| w.try_into().ok())
+            && window_is_plain(window)
+        {
+            let mut j = i + 16;
+            while j < b.len() && b[j] & 0xC0 == 0x80 {
+                j += 1;
+            }
+            prev = j - 1;
+            while b[prev] & 0xC0 == 0x80 {
+                prev -= 1;
+            }
+            i = j;
+            continue;
+        }
         let len = plain_len(b, i);
         if len > 0 {
             prev = i;
@@ -48,6 +63,19 @@ fn plain_len(b: &[u8], i: usize) -> usize {
         0xE1 if matches!(b.get(i + 1), Some(0xB8..=0xBB)) => 3,
         _ => 0,
     }
+}
+
+/// True when the characters that start in the first 16 bytes of `w` (17 bytes, from a
+/// character boundary) are all ASCII or plain Latin, as [`plain_len`] reads them: no byte
+/// from CC up but E1, and every E1 followed by B8–BB. Written without an early exit, so that
+/// it compiles to a few vector instructions.
+fn window_is_plain(w: &[u8; 17]) -> bool {
+    let mut bad = false;
+    for k in 0..16 {
+        let (x, next) = (w[k], w[k + 1]);
+        bad |= (x >= 0xCC) & (x != 0xE1) | (x == 0xE1) & (next & 0xFC != 0xB8);
+    }
+    !bad
 }
 
 /// Characters that are NFC starters on their own: C1 controls, Latin-1 to Latin Extended-B,
@@ -176,6 +204,39 @@ mod tests {
             assert_eq!(is_nfc(s), reference, "{s:?}");
             let nfd: String = s.nfd().collect();
             assert_eq!(is_nfc(&nfd), nfd.nfc().eq(nfd.chars()), "{nfd:?}");
+        }
+    }
+
+    /// Text mostly of Vietnamese letters and ASCII, now and then a combining mark or another
+    /// character: long runs that the check reads sixteen bytes at a time, and what breaks them.
+    fn mostly_vietnamese() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let ch = prop_oneof![
+            30 => proptest::char::ranges(
+                vec!['a'..='z', ' '..=' ', '\u{C0}'..='\u{1B0}'].into()
+            ),
+            20 => proptest::char::ranges(vec!['\u{1EA0}'..='\u{1EF9}'].into()),
+            2 => proptest::char::range('\u{0300}', '\u{036F}'),
+            1 => proptest::char::ranges(
+                vec![
+                    '\u{1DC0}'..='\u{1DCF}',
+                    '\u{1F70}'..='\u{1F7D}',
+                    '\u{2000}'..='\u{2030}',
+                    '\u{212B}'..='\u{212B}',
+                    '\u{4E00}'..='\u{4E08}'
+                ]
+                .into()
+            ),
+        ];
+        proptest::collection::vec(ch, 0..120).prop_map(|v| v.into_iter().collect())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn nfc_check_agrees_with_the_tables_on_long_text(s in mostly_vietnamese()) {
+            proptest::prop_assert_eq!(is_nfc(&s), s.nfc().eq(s.chars()), "{:?}", s);
+            let nfc: String = s.nfc().collect();
+            proptest::prop_assert!(is_nfc(&nfc), "{:?}", nfc);
         }
     }
 
