@@ -28,10 +28,10 @@ use super::ranking::{FirstByText, TopRanked, doc_sets};
 use super::snippet::snippet;
 use super::{Hit, SearchError};
 use crate::model::{Due, Period, PeriodKind};
-use crate::store::Store;
 use crate::store::folders::{DirCheck, DirStat, DirsNow, KnownDirs, check_record_dirs, dirs_now};
 use crate::store::layout::Kind;
-use crate::store::tree::FileStat;
+use crate::store::tree::{FileStat, RecordReader, TreeEntry};
+use crate::store::{Store, StoreError};
 
 /// Changes when the schema or the analysis changes: an index of another version is rebuilt.
 const FORMAT: u32 = 5;
@@ -347,7 +347,7 @@ impl SearchIndex {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
         register_tokenizers(&index);
-        let state = fill(store, &index, fields, &head, &overlay)?;
+        let state = fill(store, &index, fields, &head, &overlay, None)?;
         Ok(SearchIndex {
             reader: reader_of(&index)?,
             index,
@@ -866,6 +866,39 @@ fn build_memory() -> usize {
     }
 }
 
+/// What a full build reads from git before it starts: the record files of HEAD, and a reader
+/// of their content (from the work tree where git's index vouches for it). Read on a thread of
+/// its own (0.15-0.2 s at 100 000 records) while the caller checks the work tree.
+struct Inputs(std::thread::JoinHandle<Result<(Vec<TreeEntry>, RecordReader), StoreError>>);
+
+impl Inputs {
+    fn start(store: &Store, head: &Option<String>) -> Inputs {
+        let (root, head) = (store.root().to_path_buf(), head.clone());
+        Inputs(std::thread::spawn(move || {
+            let store = Store::open(&root)?;
+            Inputs::read(&store, &head)
+        }))
+    }
+
+    fn read(
+        store: &Store,
+        head: &Option<String>,
+    ) -> Result<(Vec<TreeEntry>, RecordReader), StoreError> {
+        let entries = match head {
+            Some(c) => store.record_entries(c)?,
+            None => vec![],
+        };
+        Ok((entries, store.record_reader()))
+    }
+
+    fn take(self) -> Result<(Vec<TreeEntry>, RecordReader), SearchError> {
+        let read = self.0.join().map_err(|_| {
+            StoreError::Other("reading the records of HEAD stopped unexpectedly".into())
+        })?;
+        Ok(read?)
+    }
+}
+
 /// Writes every record of `head` (with the work-tree overlay) into an empty index.
 fn fill(
     store: &Store,
@@ -873,10 +906,11 @@ fn fill(
     fields: Fields,
     head: &Option<String>,
     overlay: &Overlay,
+    inputs: Option<Inputs>,
 ) -> Result<State, SearchError> {
-    let entries = match head {
-        Some(c) => store.record_entries(c)?,
-        None => vec![],
+    let (entries, reader) = match inputs {
+        Some(inputs) => inputs.take()?,
+        None => Inputs::read(store, head)?,
     };
     let entries: Vec<_> = entries
         .into_iter()
@@ -896,7 +930,6 @@ fn fill(
         .iter()
         .map(|e| (e.path.as_str(), e.blob.as_str()))
         .collect();
-    let reader = store.record_reader();
     // Read and analyse in parallel, in chunks so that memory stays bounded.
     let writer_ref = &writer;
     entries
@@ -947,6 +980,7 @@ fn rebuild_locked(
     head: &Option<String>,
     overlay: &Overlay,
     dir: &Path,
+    inputs: Option<Inputs>,
 ) -> Result<SearchIndex, SearchError> {
     let parent = dir.parent().expect("the index folder has a parent");
     std::fs::create_dir_all(parent).map_err(|e| SearchError::io(parent, e))?;
@@ -965,7 +999,7 @@ fn rebuild_locked(
         },
     )?;
     register_tokenizers(&index);
-    let state = match fill(store, &index, fields, head, overlay) {
+    let state = match fill(store, &index, fields, head, overlay, inputs) {
         Ok(s) => s,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&fresh);
@@ -1632,6 +1666,9 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
     let dir = index_dir(store);
     let _lock = lock(store)?;
     let head = store.head_commit_id()?;
+    // A rebuild, asked for or of a missing index: git is read for it meanwhile.
+    let mut inputs =
+        (force || !dir.join("meta.json").exists()).then(|| Inputs::start(store, &head));
     let taken = store.fs_now_ns()?;
     let old_bytes = read_snapshot(store);
     let old_snap = old_bytes.as_ref().and_then(parse_snapshot);
@@ -1706,7 +1743,7 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
             Err(e) => reason = Some(format!("catching up failed ({e})")),
         }
     }
-    let mut si = rebuild_locked(store, &head, &overlay, &dir)?;
+    let mut si = rebuild_locked(store, &head, &overlay, &dir, inputs.take())?;
     // After a rebuild the file fingerprint must come from a walk, whatever was asked.
     let files = match files {
         Some(f) => f,
