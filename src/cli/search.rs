@@ -180,12 +180,32 @@ fn unknown_id(store: &crate::store::Store, query: &Query) -> Option<CliError> {
     use crate::search::Filter;
     use crate::search::query::closest;
     use crate::store::partial::{agency_ids, plan_ids};
-    let (plans, agencies) = (plan_ids(store.root()), agency_ids(store.root()));
+    // Listed only when a filter names one (a search that finds nothing is otherwise slowed by
+    // reading every agency).
+    let (plans, agencies) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
     for f in &query.filters {
         let (what, list, name, values, known) = match f {
-            Filter::Plan(v) => ("plan", "plans", "plan", v, &plans),
-            Filter::Agency(v) => ("agency", "agencies", "agency", v, &agencies),
-            Filter::Lead(v) => ("agency", "agencies", "lead", v, &agencies),
+            Filter::Plan(v) => (
+                "plan",
+                "plans",
+                "plan",
+                v,
+                plans.get_or_init(|| plan_ids(store.root())),
+            ),
+            Filter::Agency(v) => (
+                "agency",
+                "agencies",
+                "agency",
+                v,
+                agencies.get_or_init(|| agency_ids(store.root())),
+            ),
+            Filter::Lead(v) => (
+                "agency",
+                "agencies",
+                "lead",
+                v,
+                agencies.get_or_init(|| agency_ids(store.root())),
+            ),
             _ => continue,
         };
         if let Some(v) = values.iter().find(|v| !known.contains(v)) {
