@@ -197,7 +197,11 @@ pub enum Msg {
         /// The query does not parse: what is wrong, for the search line.
         error: Option<String>,
     },
-    SearchReady,
+    /// The full-text index is open; `in_pieces`: it is in pieces (see
+    /// [`SearchIndex::in_pieces`](crate::search::SearchIndex::in_pieces)).
+    SearchReady {
+        in_pieces: bool,
+    },
     History {
         path: String,
         entries: Vec<LogEntry>,
@@ -713,8 +717,11 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
-        Msg::SearchReady => {
+        Msg::SearchReady { in_pieces } => {
             st.full_text = true;
+            if in_pieces {
+                st.info(st.t(S::IndexInPieces));
+            }
             if matches!(st.stack.last(), Some(Screen::Search(_))) {
                 search_effects(st)
             } else {

@@ -196,11 +196,12 @@ impl Runtime {
                     {
                         Ok(ix) => {
                             let rebuilt = matches!(ix.update(), Update::Rebuilt { .. });
+                            let in_pieces = ix.in_pieces().is_some();
                             *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(ix);
                             if rebuilt {
                                 give_back_freed_memory();
                             }
-                            Msg::SearchReady
+                            Msg::SearchReady { in_pieces }
                         }
                         // Title search goes on working without the index.
                         Err(e) => Msg::Failed(format!("search index: {e}")),
@@ -221,10 +222,14 @@ impl Runtime {
                         .and_then(|s| ix.refresh(&s).cloned().map_err(|e| e.to_string()))
                     {
                         Ok(update) => {
-                            if matches!(update, Update::Rebuilt { .. }) {
+                            let rebuilt = matches!(update, Update::Rebuilt { .. });
+                            if rebuilt {
                                 give_back_freed_memory();
                             }
-                            Msg::SearchReady
+                            // Said when the index is first built, not after every save.
+                            Msg::SearchReady {
+                                in_pieces: rebuilt && ix.in_pieces().is_some(),
+                            }
                         }
                         Err(e) => Msg::Failed(format!("search index: {e}")),
                     }

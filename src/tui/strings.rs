@@ -137,6 +137,8 @@ strings! {
     EditorFailed => "Không chạy được trình soạn thảo", "Cannot run the editor";
     // Search.
     SearchTitle => "Tìm kiếm", "Search";
+    // Fits an 80-column status bar after the repository and branch.
+    IndexInPieces => "Chỉ mục tìm kiếm chia nhiều phần: `kehoach index` gộp lại", "Search index in pieces: `kehoach index` merges them";
     SearchHint => "gõ để tìm · ↑↓ chọn · Enter mở · Tab lọc loại · Esc đóng", "type to search · ↑↓ select · Enter opens · Tab filters kind · Esc closes";
     AllKinds => "mọi loại", "all kinds";
     NoResults => "Không tìm thấy.", "No results.";

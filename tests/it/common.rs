@@ -120,6 +120,48 @@ impl TestRepo {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Rewrites the title (or name) of every assignment and agency of the sample, a sixth at
+    /// a time, bringing the search index up to date after each commit: the index ends in seven
+    /// segments, none holding a quarter of the records, as one built with little memory.
+    pub fn index_in_pieces(&self) {
+        let store = kehoach::store::Store::open(&self.path()).unwrap();
+        kehoach::search::SearchIndex::open(&store).unwrap();
+        let mut files: Vec<String> = [
+            format!("plans/{SAMPLE_PLAN}/assignments"),
+            "agencies".to_string(),
+        ]
+        .iter()
+        .flat_map(|folder| {
+            std::fs::read_dir(self.path().join(folder))
+                .unwrap()
+                .map(|e| format!("{folder}/{}", e.unwrap().file_name().to_string_lossy()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+        files.sort();
+        assert_eq!(files.len(), 36 + 22);
+        for (i, batch) in files.chunks(10).enumerate() {
+            for rel in batch {
+                let text = self.read(rel);
+                let line = text
+                    .lines()
+                    .find(|l| l.starts_with("title = ") || l.starts_with("name = "))
+                    .unwrap()
+                    .to_string();
+                let key = line.split(' ').next().unwrap();
+                self.write(
+                    rel,
+                    &text.replace(
+                        &line,
+                        &format!("{key} = \"Chăm sóc chim cánh cụt, đợt {i}\""),
+                    ),
+                );
+            }
+            self.git(&["commit", "-qam", &format!("Rename batch {i}")]);
+            kehoach::search::SearchIndex::open(&store).unwrap();
+        }
+    }
+
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path().join(rel)).unwrap()
     }

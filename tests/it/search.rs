@@ -757,42 +757,7 @@ fn kehoach_index_merges_an_index_in_pieces_and_finds_the_same() {
     let index = SearchIndex::open(&s).unwrap();
     assert_eq!((index.segments(), index.in_pieces()), (built + 1, None));
     drop(index);
-    // Every assignment and agency rewritten, a sixth at a time: seven segments, none holding a
-    // quarter of the records (as an index built with little memory is).
-    let mut files: Vec<String> = [
-        format!("plans/{SAMPLE_PLAN}/assignments"),
-        "agencies".to_string(),
-    ]
-    .iter()
-    .flat_map(|folder| {
-        std::fs::read_dir(r.path().join(folder))
-            .unwrap()
-            .map(|e| format!("{folder}/{}", e.unwrap().file_name().to_string_lossy()))
-            .collect::<Vec<_>>()
-    })
-    .collect();
-    files.sort();
-    assert_eq!(files.len(), 36 + 22);
-    for (i, batch) in files.chunks(10).enumerate() {
-        for rel in batch {
-            let text = r.read(rel);
-            let line = text
-                .lines()
-                .find(|l| l.starts_with("title = ") || l.starts_with("name = "))
-                .unwrap()
-                .to_string();
-            let key = line.split(' ').next().unwrap();
-            r.write(
-                rel,
-                &text.replace(
-                    &line,
-                    &format!("{key} = \"Chăm sóc chim cánh cụt, đợt {i}\""),
-                ),
-            );
-        }
-        r.git(&["commit", "-qam", &format!("Rename batch {i}")]);
-        SearchIndex::open(&s).unwrap();
-    }
+    r.index_in_pieces();
     let index = SearchIndex::open(&s).unwrap();
     let pieces = index.segments();
     assert_eq!(index.in_pieces(), Some(pieces));

@@ -330,6 +330,31 @@ fn plain_mode_prints_screens_for_screen_readers() {
     assert!(text.contains("Lập dự toán ngân sách"), "{text}");
 }
 
+#[test]
+fn an_index_in_pieces_is_pointed_out_when_search_is_ready() {
+    let repo = TestRepo::sample();
+    let said = |lang: Lang| open(&repo, lang, 80, 24).screen();
+    // The index the UI builds for a few records is in one piece: nothing said.
+    let screen = said(Lang::En);
+    assert!(!screen.contains("in pieces"), "{screen}");
+    repo.index_in_pieces();
+    let screen = said(Lang::En);
+    assert!(
+        screen.contains("Search index in pieces: `kehoach index` merges them"),
+        "{screen}"
+    );
+    let screen = said(Lang::Vi);
+    assert!(
+        screen.contains("Chỉ mục tìm kiếm chia nhiều phần: `kehoach index` gộp lại"),
+        "{screen}"
+    );
+    // Merged, it is not said again.
+    let out = repo.cmd().args(["index"]).output().unwrap();
+    assert!(out.status.success());
+    let screen = said(Lang::En);
+    assert!(!screen.contains("in pieces"), "{screen}");
+}
+
 // ---------------------------------------------------------------- end to end, under tmux
 
 struct Tmux {
