@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
+use tantivy::Directory;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery,
     TermQuery,
@@ -901,6 +901,11 @@ impl Inputs {
 }
 
 /// Writes every record of `head` (with the work-tree overlay) into an empty index.
+///
+/// Each thread takes runs of records, reads, parses and indexes them into segments of its own,
+/// one after the other, and the segments are then recorded, with the state, as a commit does.
+/// No document passes from thread to thread: there is no queue of them in flight (tantivy's
+/// holds up to 10 000), and a record's text is indexed while it is still in the cache.
 fn fill(
     store: &Store,
     index: &Index,
@@ -924,55 +929,158 @@ fn fill(
         .unwrap_or(1)
         .clamp(1, 4)
         .min(1 + entries.len() / 5_000);
-    let mut writer: IndexWriter =
-        index.writer_with_num_threads(threads, build_memory() * threads)?;
-    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-    let files: Vec<(&str, &str)> = entries
-        .iter()
-        .map(|e| (e.path.as_str(), e.blob.as_str()))
-        .collect();
-    // Read and analyse in parallel, in chunks so that memory stays bounded.
-    let writer_ref = &writer;
-    entries
-        .par_chunks(1024)
-        .zip(files.par_chunks(1024))
-        .try_for_each(|(es, fs)| -> Result<(), SearchError> {
-            let (contents, _) = reader.read(fs)?;
-            for (e, bytes) in es.iter().zip(contents) {
-                if let Some(r) = RecordDoc::from_file(&e.path, &bytes) {
-                    writer_ref.add_document(to_tantivy(&fields, &r))?;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let written = std::sync::Mutex::new(Vec::new());
+    let work = |first: bool| -> Result<(), SearchError> {
+        let mut out = Segments::new(index, build_memory(), &written);
+        if first {
+            for (path, (_, content)) in overlay {
+                if let Some(bytes) = content
+                    && let Some(r) = RecordDoc::from_file(path, bytes)
+                {
+                    out.add(to_tantivy(&fields, &r))?;
                 }
             }
-            Ok(())
-        })?;
-    for (path, (_, content)) in overlay {
-        if let Some(bytes) = content
-            && let Some(r) = RecordDoc::from_file(path, bytes)
-        {
-            writer.add_document(to_tantivy(&fields, &r))?;
         }
-    }
+        loop {
+            let at = next.fetch_add(RUN, std::sync::atomic::Ordering::Relaxed);
+            if at >= entries.len() {
+                break;
+            }
+            let run = &entries[at..(at + RUN).min(entries.len())];
+            let files: Vec<(&str, &str)> = run
+                .iter()
+                .map(|e| (e.path.as_str(), e.blob.as_str()))
+                .collect();
+            let (contents, _) = reader.read(&files)?;
+            for (e, bytes) in run.iter().zip(contents) {
+                if let Some(r) = RecordDoc::from_file(&e.path, &bytes) {
+                    out.add(to_tantivy(&fields, &r))?;
+                }
+            }
+        }
+        out.flush()
+    };
+    std::thread::scope(|scope| -> Result<(), SearchError> {
+        let others: Vec<_> = (1..threads).map(|_| scope.spawn(|| work(false))).collect();
+        let mine = work(true);
+        for h in others {
+            h.join().map_err(|_| {
+                SearchError::Corrupt("an indexing thread stopped unexpectedly".into())
+            })??;
+        }
+        mine
+    })?;
+    let segments = written.into_inner().unwrap_or_else(|e| e.into_inner());
     let state = State::of(store, head, overlay);
-    commit_with_state(&mut writer, &state)?;
+    let docs: Vec<u64> = segments.iter().map(|m| u64::from(m.max_doc())).collect();
+    commit_segments(index, segments, &state)?;
     // A large repository makes more segments than searches should go through: merged into
     // one (seconds, once). Not with little memory: merging takes about 100 MB more at 100k
     // records.
-    let ids = index.searchable_segment_ids()?;
-    if ids.len() > 1
-        && !LOW_MEMORY.load(std::sync::atomic::Ordering::Relaxed)
-        && in_pieces(
-            &index
-                .searchable_segment_metas()?
-                .iter()
-                .map(|m| u64::from(m.num_docs()))
-                .collect::<Vec<_>>(),
-        )
-        .is_some()
-    {
-        writer.merge(&ids).wait()?;
+    if !LOW_MEMORY.load(std::sync::atomic::Ordering::Relaxed) && in_pieces(&docs).is_some() {
+        let mut writer = small_writer(index, Box::new(tantivy::indexer::NoMergePolicy))?;
+        writer.merge(&index.searchable_segment_ids()?).wait()?;
+        writer.wait_merging_threads()?;
     }
-    writer.wait_merging_threads()?;
     Ok(state)
+}
+
+/// Records read at a time by a building thread.
+const RUN: usize = 256;
+
+/// The segments one building thread writes: a new one each time the last fills its memory.
+struct Segments<'a> {
+    index: &'a Index,
+    memory: usize,
+    current: Option<(tantivy::Segment, tantivy::indexer::SegmentWriter)>,
+    docs: u64,
+    written: &'a std::sync::Mutex<Vec<tantivy::SegmentMeta>>,
+}
+
+impl<'a> Segments<'a> {
+    fn new(
+        index: &'a Index,
+        memory: usize,
+        written: &'a std::sync::Mutex<Vec<tantivy::SegmentMeta>>,
+    ) -> Self {
+        // Tantivy's tables take 13.6 MB of a segment's memory from the start.
+        debug_assert!(memory >= 15_000_000, "{memory} bytes");
+        Segments {
+            index,
+            memory,
+            current: None,
+            docs: 0,
+            written,
+        }
+    }
+
+    fn add(&mut self, document: TantivyDocument) -> Result<(), SearchError> {
+        let (_, writer) = match &mut self.current {
+            Some(c) => c,
+            None => {
+                let segment = self.index.new_segment();
+                let writer =
+                    tantivy::indexer::SegmentWriter::for_segment(self.memory, segment.clone())?;
+                self.current.insert((segment, writer))
+            }
+        };
+        writer.add_document(tantivy::indexer::AddOperation {
+            opstamp: self.docs,
+            document,
+        })?;
+        self.docs += 1;
+        // What tantivy's own writer leaves free for the next document.
+        if writer.mem_usage() + 1_000_000 >= self.memory {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the segment in progress, if any.
+    fn flush(&mut self) -> Result<(), SearchError> {
+        if let Some((segment, writer)) = self.current.take() {
+            let docs = writer.max_doc();
+            writer.finalize()?;
+            let segment = segment.with_max_doc(docs);
+            segment.meta().untrack_temp_docstore();
+            self.written
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(segment.meta().clone());
+        }
+        Ok(())
+    }
+}
+
+/// Makes `segments`, written into an empty index, its content, with `state` as the commit's
+/// payload: what a commit of tantivy's writer records.
+fn commit_segments(
+    index: &Index,
+    segments: Vec<tantivy::SegmentMeta>,
+    state: &State,
+) -> Result<(), SearchError> {
+    let payload = serde_json::to_string(state).map_err(|e| SearchError::Corrupt(e.to_string()))?;
+    let docs = segments.iter().map(|m| u64::from(m.max_doc())).sum();
+    let meta = tantivy::IndexMeta {
+        index_settings: index.settings().clone(),
+        persisted_custom_extensions: vec![],
+        segments,
+        schema: index.schema(),
+        opstamp: docs,
+        payload: Some(payload),
+    };
+    let mut bytes =
+        serde_json::to_vec_pretty(&meta).map_err(|e| SearchError::Corrupt(e.to_string()))?;
+    bytes.push(b'\n');
+    let dir = index.directory();
+    dir.sync_directory()
+        .map_err(|e| SearchError::io("meta.json", e))?;
+    dir.atomic_write(Path::new("meta.json"), &bytes)
+        .map_err(|e| SearchError::io("meta.json", e))?;
+    dir.sync_directory()
+        .map_err(|e| SearchError::io("meta.json", e))?;
+    Ok(())
 }
 
 /// Builds a new index beside the old one and swaps it in. The caller holds the lock.
@@ -1760,6 +1868,63 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_building_thread_starts_a_new_segment_when_one_fills_its_memory() {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        register_tokenizers(&index);
+        let written = std::sync::Mutex::new(Vec::new());
+        // Tantivy's smallest budget is 15 MB, of which its tables take 13.6 from the start.
+        let mut out = Segments::new(&index, 16_000_000, &written);
+        for i in 0..2_000 {
+            let doc = RecordDoc {
+                kind: Kind::Assignment,
+                id: format!("a{i}"),
+                path: format!("plans/p/assignments/a{i}.toml"),
+                plan: Some("p".into()),
+                agencies: vec![],
+                lead: None,
+                status: "in_progress".into(),
+                period: None,
+                due: None,
+                title: format!("Nhiệm vụ số {i}"),
+                // Words of their own: the terms fill the memory.
+                text: (0..60).map(|k| format!("từ{} ", i * 60 + k)).collect(),
+            };
+            out.add(to_tantivy(&fields, &doc)).unwrap();
+        }
+        out.flush().unwrap();
+        let segments = written.into_inner().unwrap();
+        assert!(
+            (2..20).contains(&segments.len()),
+            "{} segments",
+            segments.len()
+        );
+        let state = State {
+            format: FORMAT,
+            prefix: String::new(),
+            commit: Some("c".into()),
+            overlay: BTreeMap::new(),
+        };
+        commit_segments(&index, segments.clone(), &state).unwrap();
+        let meta = index.load_metas().unwrap();
+        assert_eq!(meta.segments.len(), segments.len());
+        assert_eq!(
+            serde_json::from_str::<State>(meta.payload.as_deref().unwrap()).unwrap(),
+            state
+        );
+        let searcher = reader_of(&index).unwrap().searcher();
+        assert_eq!(searcher.num_docs(), 2_000);
+        let one = TermQuery::new(
+            Term::from_field_text(fields.title_f, "1999"),
+            IndexRecordOption::Basic,
+        );
+        assert_eq!(
+            searcher.search(&one, &tantivy::collector::Count).unwrap(),
+            1
+        );
+    }
 
     #[test]
     fn periods_are_found_by_the_periods_that_hold_them() {

@@ -695,6 +695,50 @@ fn quick_open_after_a_commit_also_sees_files_created_meanwhile() {
 }
 
 #[test]
+fn a_rebuild_indexes_the_work_tree_as_it_is() {
+    let r = TestRepo::sample();
+    let s = store(&r);
+    // Edited, created, deleted, and staged-then-edited again, none of it committed.
+    set_title(&r, "a02", "Chăm sóc chim cánh cụt");
+    r.write(
+        "agencies/x-moi.toml",
+        &agency("x-moi", "Hội chim cánh cụt mới"),
+    );
+    let a01 = r.read(&sample_assignment("a01"));
+    std::fs::remove_file(r.path().join(sample_assignment("a01"))).unwrap();
+    set_title(&r, "a03", "Nuôi dưỡng cá voi xanh");
+    r.git(&["add", &sample_assignment("a03")]);
+    set_title(&r, "a03", "Nuôi dưỡng hải cẩu");
+    let index = SearchIndex::rebuild(&s).unwrap();
+    assert_eq!(sorted(ids(&index, "chim canh cut")), ["a02", "x-moi"]);
+    assert_eq!(ids(&index, "hai cau"), ["a03"]);
+    assert!(ids(&index, "ca voi xanh").is_empty());
+    let title_a01 = a01
+        .lines()
+        .find_map(|l| l.strip_prefix("title = \""))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_string();
+    assert!(
+        !ids(&index, &format!("\"{title_a01}\"")).contains(&"a01".to_string()),
+        "a01 is deleted in the work tree"
+    );
+    assert_eq!(
+        index.uncommitted(),
+        [
+            "agencies/x-moi.toml",
+            sample_assignment("a01").as_str(),
+            sample_assignment("a02").as_str(),
+            sample_assignment("a03").as_str()
+        ]
+    );
+    // Every record once: those of HEAD, less the deleted one, and the new one.
+    assert_eq!(index.len(), 66);
+    drop(index);
+    assert_eq!(SearchIndex::open(&s).unwrap().update(), &Update::UpToDate);
+}
+
+#[test]
 fn a_search_run_while_the_folders_are_checked_is_run_again_when_they_changed() {
     let r = TestRepo::sample();
     let s = store(&r);
