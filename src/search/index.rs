@@ -406,8 +406,9 @@ impl SearchIndex {
 
     /// The number of segments when the index is in pieces: more than [`MANY_PIECES`] segments
     /// and none holding a quarter of the records (an index first built with little memory:
-    /// about 24 at 100 000 records). A full build leaves at most [`MANY_PIECES`]; an index of
-    /// those and the small segments catching up leaves is not in pieces.
+    /// about 6 at 100 000 records, 24 before this version). A full build leaves at most
+    /// [`MANY_PIECES`]; an index of those and the small segments catching up leaves is not in
+    /// pieces.
     pub fn in_pieces(&self) -> Option<usize> {
         let searcher = self.reader.searcher();
         let docs: Vec<u64> = searcher
@@ -845,23 +846,24 @@ fn commit_with_state(writer: &mut IndexWriter, state: &State) -> Result<(), Sear
 /// Indexing memory per thread for a full build; see [`set_low_memory`].
 static LOW_MEMORY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Builds the index with little memory from now on: 20 MB per indexing thread instead of
-/// 150, which keeps a first build at 100k records, inside the terminal UI with its records
-/// loaded, near 300 MB resident. The index then has more segments (about 24 at 100k records),
-/// and is left so (merging them would take about 100 MB more): a little slower to open and
-/// to search until `kehoach index` merges them.
+/// Builds the index with little memory from now on: 40 MB per indexing thread instead of
+/// 150 (tantivy's tables take 14 of them from the start), which keeps a first build at 100k
+/// records, inside the terminal UI with its records loaded, at about 265 MB resident (budget
+/// 300; 60 MB a thread reached 295). The index then has about 6 segments at 100k records
+/// (query p99 1.81 ms against 1.76 on two; 20 MB made 24, and 2.21 ms), and is left so
+/// (merging them would take about 100 MB more) until `kehoach index` merges them.
 pub fn set_low_memory(low: bool) {
     LOW_MEMORY.store(low, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Indexing memory per thread for a full build. Each thread writes a segment when its memory
 /// is full: with 150 MB, two threads make two segments of 100 000 records, with a peak of
-/// about 300 MB. Searching two segments instead of one costs little (query p99 1.72 ms
+/// about 230 MB. Searching two segments instead of one costs little (query p99 1.72 ms
 /// against 1.63, a catch-up 17.5 ms against 16.7, at 100k records); merging them into one
 /// cost most of a second of every build, on one processor, and 100 MB more.
 fn build_memory() -> usize {
     if LOW_MEMORY.load(std::sync::atomic::Ordering::Relaxed) {
-        20_000_000
+        40_000_000
     } else {
         150_000_000
     }
