@@ -695,6 +695,27 @@ fn quick_open_after_a_commit_also_sees_files_created_meanwhile() {
 }
 
 #[test]
+fn an_index_in_memory_finds_the_same_and_leaves_nothing_on_disk() {
+    let r = TestRepo::sample();
+    let s = store(&r);
+    set_title(&r, "a02", "Chăm sóc chim cánh cụt");
+    let index = SearchIndex::in_memory(&s).unwrap();
+    assert!(index.dir().is_none());
+    assert!(!index_dir(&s).exists());
+    assert_eq!(index.len(), 66);
+    assert_eq!(ids(&index, "chim canh cut"), ["a02"]);
+    assert_eq!(index.uncommitted(), [sample_assignment("a02").as_str()]);
+    let on_disk = SearchIndex::open(&s).unwrap();
+    for q in [
+        "trẻ em",
+        "kind:assignment tòa án",
+        "agency:so-y-te status:in_progress",
+    ] {
+        assert_eq!(ids(&index, q), ids(&on_disk, q), "{q}");
+    }
+}
+
+#[test]
 fn a_rebuild_indexes_the_work_tree_as_it_is() {
     let r = TestRepo::sample();
     let s = store(&r);
