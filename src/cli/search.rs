@@ -184,29 +184,16 @@ fn unknown_id(store: &crate::store::Store, query: &Query) -> Option<CliError> {
     // reading every agency).
     let (plans, agencies) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
     for f in &query.filters {
-        let (what, list, name, values, known) = match f {
-            Filter::Plan(v) => (
-                "plan",
-                "plans",
-                "plan",
-                v,
-                plans.get_or_init(|| plan_ids(store.root())),
-            ),
-            Filter::Agency(v) => (
-                "agency",
-                "agencies",
-                "agency",
-                v,
-                agencies.get_or_init(|| agency_ids(store.root())),
-            ),
-            Filter::Lead(v) => (
-                "agency",
-                "agencies",
-                "lead",
-                v,
-                agencies.get_or_init(|| agency_ids(store.root())),
-            ),
+        let (what, list, name, values) = match f {
+            Filter::Plan(v) => ("plan", "plans", "plan", v),
+            Filter::Agency(v) => ("agency", "agencies", "agency", v),
+            Filter::Lead(v) => ("agency", "agencies", "lead", v),
             _ => continue,
+        };
+        let known = if what == "plan" {
+            plans.get_or_init(|| plan_ids(store.root()))
+        } else {
+            agencies.get_or_init(|| agency_ids(store.root()))
         };
         if let Some(v) = values.iter().find(|v| !known.contains(v)) {
             let shown = sanitize_line(v);

@@ -95,7 +95,13 @@ fn info(c: char) -> Option<&'static CharInfo> {
 }
 
 fn is_word_char(c: char) -> bool {
-    match info(c) {
+    is_word(c, info(c))
+}
+
+/// Whether `c`, described by `info` (see [`info`]), belongs in a word.
+#[inline]
+fn is_word(c: char, info: Option<&CharInfo>) -> bool {
+    match info {
         Some(i) => i.word,
         None => c.is_alphanumeric() || is_combining_mark(c),
     }
@@ -213,14 +219,23 @@ pub fn fold(word: &str) -> String {
 pub fn fold_into(word: &str, out: &mut String) {
     out.clear();
     for c in word.chars() {
-        if let Some(f) = fold_char(c) {
-            out.push(f);
-            continue;
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            push_folded(c, info(c), out);
         }
-        if is_combining_mark(c) {
-            continue;
-        }
-        fold_slow(c, out);
+    }
+}
+
+/// Appends the folded form of `c`, a character that is not ASCII, described by `info` (see
+/// [`info`]): nothing for a combining mark.
+#[inline]
+fn push_folded(c: char, info: Option<&CharInfo>, out: &mut String) {
+    match info {
+        Some(i) if i.fold != '\0' => out.push(i.fold),
+        Some(i) if i.mark => {}
+        None if is_combining_mark(c) => {}
+        _ => fold_slow(c, out),
     }
 }
 
@@ -436,21 +451,12 @@ impl VietTokenStream<'_> {
                 }
                 let c = text[i..].chars().next().expect("a character starts here");
                 let info = info(c);
-                let word = match info {
-                    Some(x) => x.word,
-                    None => c.is_alphanumeric() || is_combining_mark(c),
-                };
-                if !word {
+                if !is_word(c, info) {
                     break;
                 }
                 ascii = false;
                 match self.form {
-                    Form::Folded => match info {
-                        Some(x) if x.fold != '\0' => out.push(x.fold),
-                        Some(x) if x.mark => {}
-                        None if is_combining_mark(c) => {}
-                        _ => fold_slow(c, out),
-                    },
+                    Form::Folded => push_folded(c, info, out),
                     Form::Exact => marks |= push_lower(c, out),
                 }
                 i += c.len_utf8();
