@@ -33,7 +33,8 @@ use crate::store::layout::Kind;
 use crate::store::tree::{FileStat, RecordReader, TreeEntry};
 use crate::store::{Store, StoreError};
 
-/// Changes when the schema or the analysis changes: an index of another version is rebuilt.
+/// Changes when the analysis changes: an index of another version is rebuilt. (An index whose
+/// schema differs from this version's is rebuilt whatever its number: see `open_dir`.)
 const FORMAT: u32 = 5;
 /// Recurring due dates are indexed for these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
@@ -273,6 +274,13 @@ fn wanted_overlay(store: &Store) -> Result<Overlay, SearchError> {
 
 fn open_dir(dir: &Path) -> Result<(Index, State), SearchError> {
     let index = Index::open(super::dir::CacheDirectory::open(dir)?)?;
+    // Fields of another kind or with other options than this version's (a change of schema
+    // that did not raise FORMAT): the index cannot answer as this version asks; rebuilt.
+    if index.schema() != schema().0 {
+        return Err(SearchError::Corrupt(
+            "its fields are not those of this version".into(),
+        ));
+    }
     let meta = index.load_metas()?;
     let state: State = meta
         .payload

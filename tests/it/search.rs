@@ -465,6 +465,16 @@ fn corrupt_every_file(dir: &Path) {
     }
 }
 
+/// Where the record option of the exact-form field's postings is written in the index's
+/// meta.json, and what it says.
+fn exact_field_record(meta: &str) -> (usize, &str) {
+    let field = meta.find("\"text_x\"").expect("the exact-form field");
+    let key = "\"record\": \"";
+    let at = field + meta[field..].find(key).expect("its record option") + key.len();
+    let len = meta[at..].find('"').expect("a closing quote");
+    (at, &meta[at..at + len])
+}
+
 #[test]
 fn deleted_or_corrupt_index_is_rebuilt() {
     let r = TestRepo::sample();
@@ -491,6 +501,23 @@ fn deleted_or_corrupt_index_is_rebuilt() {
     assert_eq!(index.len(), n);
     assert!(!ids(&index, "tre em").is_empty());
     drop(index);
+
+    // Made with other field options under the same format number: not trusted, rebuilt.
+    let meta = std::fs::read_to_string(dir.join("meta.json")).unwrap();
+    let (at, record) = exact_field_record(&meta);
+    assert_eq!(record, "freq");
+    let changed = format!("{}basic{}", &meta[..at], &meta[at + record.len()..]);
+    std::fs::write(dir.join("meta.json"), changed).unwrap();
+    let index = SearchIndex::open(&s).unwrap();
+    assert!(
+        matches!(index.update(), Update::Rebuilt { reason } if reason.contains("fields")),
+        "{:?}",
+        index.update()
+    );
+    assert_eq!(index.len(), n);
+    drop(index);
+    let meta = std::fs::read_to_string(dir.join("meta.json")).unwrap();
+    assert_eq!(exact_field_record(&meta).1, "freq");
 
     // meta.json cut short.
     std::fs::write(dir.join("meta.json"), "{\"segments\": [").unwrap();
