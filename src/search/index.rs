@@ -1950,6 +1950,28 @@ mod tests {
     }
 
     #[test]
+    fn word_fields_keep_frequencies_so_that_intersections_are_pruned() {
+        // tantivy prunes an intersection of words (block-max) only when every term reads
+        // frequencies: without them on the exact-form fields, a search of six common words
+        // took 4.2 ms instead of 1.7 at 100 000 records.
+        let (schema, f) = schema();
+        for field in [f.title_f, f.title_x, f.text_f, f.text_x] {
+            let entry = schema.get_field_entry(field);
+            let option = match entry.field_type() {
+                tantivy::schema::FieldType::Str(o) => {
+                    o.get_indexing_options().map(|i| i.index_option())
+                }
+                _ => None,
+            };
+            assert!(
+                option.is_some_and(|o| o.has_freq()),
+                "{}: {option:?}",
+                entry.name()
+            );
+        }
+    }
+
+    #[test]
     fn periods_are_found_by_the_periods_that_hold_them() {
         let p: Period = "2025-06".parse().unwrap();
         assert_eq!(period_terms(&p), ["2025-06", "2025", "2025-h1", "2025-q2"]);
