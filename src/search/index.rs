@@ -24,7 +24,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use super::analyzer::{self, VietTokenizer};
 use super::document::RecordDoc;
 use super::query::{DueFilter, Filter, Query, TextTerm, day_number};
-use super::ranking::{FirstByText, TopRanked, doc_sets};
+use super::ranking::{FirstByText, TopRanked, doc_sets, raise_together};
 use super::snippet::snippet;
 use super::{Hit, SearchError};
 use crate::model::{Due, Period, PeriodKind};
@@ -518,9 +518,10 @@ impl SearchIndex {
 
     /// The best `limit` records of a query with words, in tiers: records whose title holds
     /// every word as typed (with its diacritics), then those whose text does, then the same
-    /// with the words folded; by BM25 within a tier. Each tier is one pruned pass, and the
-    /// passes stop once `limit` records are found. The scores of a tier are raised by the best
-    /// score of the tiers after it, so that scores read in order.
+    /// with the words folded; by BM25 within a tier, raised where the words stand together
+    /// (see `ranking::raise_together`). Each tier is one pruned pass, and the passes stop once
+    /// `limit` records (at least [`WINDOW`]) are found. The scores of a tier are then raised by
+    /// the best score of the tiers after it, so that scores read in order.
     fn ranked(
         &self,
         searcher: &tantivy::Searcher,
@@ -541,24 +542,29 @@ impl SearchIndex {
             .terms
             .iter()
             .any(|t| t.words.iter().any(|w| w.diacritics));
+        // The same records come first whatever the limit (up to the window): each pass takes
+        // its best by BM25 for the window, then words found together reorder them.
+        let window = limit.max(WINDOW);
+        let together = self.together(query);
         let mut tiers: Vec<Vec<(f32, tantivy::DocAddress)>> = Vec::new();
         let mut found = 0;
         for (exact, title) in [(true, true), (true, false), (false, true), (false, false)] {
-            if found == limit {
+            if found == window {
                 break;
             }
             if exact && !typed_with_diacritics {
                 continue;
             }
             let top = TopRanked {
-                limit: limit - found,
+                limit: window - found,
                 allow: allow.clone(),
                 deny: deny.clone(),
                 skip: tiers.iter().flatten().map(|(_, a)| *a).collect(),
                 phrases: self.phrases(query),
                 bar: TopRanked::no_bar(),
             };
-            let hits = searcher.search(&*self.words_query(query, exact, title), &top)?;
+            let mut hits = searcher.search(&*self.words_query(query, exact, title), &top)?;
+            raise_together(searcher, &together, &mut hits)?;
             found += hits.len();
             tiers.push(hits);
         }
@@ -570,7 +576,7 @@ impl SearchIndex {
             }
             floor = best;
         }
-        Ok(tiers.into_iter().flatten().collect())
+        Ok(tiers.into_iter().flatten().take(limit).collect())
     }
 
     /// How many records match a query.
@@ -600,6 +606,16 @@ impl SearchIndex {
                     .map(|w| Term::from_field_text(self.fields.text_f, &w.folded))
                     .collect()
             })
+            .collect()
+    }
+
+    /// Every word of the query in the order typed, as folded terms with positions.
+    fn together(&self, query: &Query) -> Vec<Term> {
+        query
+            .terms
+            .iter()
+            .flat_map(|t| &t.words)
+            .map(|w| Term::from_field_text(self.fields.text_f, &w.folded))
             .collect()
     }
 
@@ -1161,6 +1177,10 @@ fn rebuild_locked(
         },
     })
 }
+
+/// How many of the best records of each ranking pass words found together may reorder: the
+/// first records of a search are the same for any limit up to this.
+const WINDOW: usize = 20;
 
 /// A catch-up of at most this many records runs on one processor (see [`OnOneCpu`]).
 const FEW_RECORDS: usize = 64;

@@ -47,7 +47,9 @@
 //! Results come in tiers, best first: records whose title holds every word as typed, then
 //! those whose text does, then the same with the words folded; so "bà" ranks "bà" above "ba"
 //! and "bá", and a record named by the words comes before one that only mentions them. Within
-//! a tier, BM25. Each tier is one intersection of plain terms, which tantivy prunes block by
+//! a tier, BM25, raised for the records that hold the words one after the other in the order
+//! typed (the best 20 of a tier are read for that, so the first results do not depend on the
+//! limit up to 20). Each tier is one intersection of plain terms, which tantivy prunes block by
 //! block: a word found in most records costs about as much as a rare one. Filters and excluded
 //! words are sets of documents checked as candidates arrive, and the words of a phrase are
 //! checked for being next to each other only for the candidates that would enter the top (see

@@ -7,6 +7,13 @@
 //! into sets of documents, one per segment, that the collector checks as candidates arrive;
 //! the words of a phrase are asked as words, and the collector checks that they stand next to
 //! each other (positions) for the candidates that would enter the top.
+//!
+//! Words typed one after the other count for more where the record holds them side by side,
+//! in that order: [`raise_together`] raises the scores of a pass's best records by up to
+//! [`TOGETHER`], after the longest run of the words found one after the other, and orders them
+//! again. Only the records already in the top are read for that (their positions), so it costs
+//! the same whether the words are common or rare; a record outside a pass's top is not raised
+//! into it.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashSet};
@@ -119,6 +126,106 @@ impl Phrase {
         }
         true
     }
+}
+
+/// How much words found together raise a score: by this fraction when the record holds all of
+/// them one after the other, in the order typed. Less for fewer: by the square of the share
+/// of them in the longest run, so that the whole query together counts for most.
+pub(super) const TOGETHER: Score = 1.0;
+
+/// The words of a query in one segment, in the order typed: how many of them a document holds
+/// one after the other.
+struct Together {
+    /// None for a word that is nowhere in the segment.
+    words: Vec<Option<SegmentPostings>>,
+    positions: Vec<u32>,
+    /// Positions of the last word looked at, each with the length of the run of the query's
+    /// words that ends there; then those of the next word.
+    runs: Vec<(u32, u32)>,
+    next: Vec<(u32, u32)>,
+}
+
+impl Together {
+    fn of(terms: &[Term], reader: &SegmentReader) -> tantivy::Result<Together> {
+        let mut words = Vec::with_capacity(terms.len());
+        for t in terms {
+            let index = reader.inverted_index(t.field())?;
+            words.push(index.read_postings(t, IndexRecordOption::WithFreqsAndPositions)?);
+        }
+        Ok(Together {
+            words,
+            positions: Vec::new(),
+            runs: Vec::new(),
+            next: Vec::new(),
+        })
+    }
+
+    /// The longest run of the query's words, in the order typed, that `doc` holds one after
+    /// the other, as a share from 0 (no two of them together) to 1 (all of them). Documents
+    /// must be asked about in increasing order.
+    fn share(&mut self, doc: DocId) -> Score {
+        let n = self.words.len();
+        if n < 2 {
+            return 0.0;
+        }
+        let mut longest = 1;
+        self.runs.clear();
+        for p in &mut self.words {
+            self.positions.clear();
+            if let Some(p) = p {
+                if p.doc() < doc {
+                    p.seek(doc);
+                }
+                if p.doc() == doc {
+                    p.positions(&mut self.positions);
+                }
+            }
+            // A run grows where this word is right after the end of one.
+            self.next.clear();
+            let mut j = 0;
+            for &x in &self.positions {
+                while j < self.runs.len() && self.runs[j].0 + 1 < x {
+                    j += 1;
+                }
+                let run = match self.runs.get(j) {
+                    Some(&(y, len)) if y + 1 == x => len + 1,
+                    _ => 1,
+                };
+                longest = longest.max(run);
+                self.next.push((x, run));
+            }
+            std::mem::swap(&mut self.runs, &mut self.next);
+        }
+        (longest - 1) as Score / (n - 1) as Score
+    }
+}
+
+/// Raises the score of each of `hits` by [`TOGETHER`] times the square of the share of `words`
+/// (terms with positions, in the order typed) it holds one after the other (see
+/// [`Together::share`]), then orders them best first (ties by address). Nothing changes for
+/// fewer than two words.
+pub(super) fn raise_together(
+    searcher: &tantivy::Searcher,
+    words: &[Term],
+    hits: &mut [(Score, DocAddress)],
+) -> tantivy::Result<()> {
+    if words.len() < 2 || hits.is_empty() {
+        return Ok(());
+    }
+    // Segment by segment, documents in increasing order.
+    hits.sort_by_key(|h| h.1);
+    let mut current: Option<(u32, Together)> = None;
+    for (score, addr) in hits.iter_mut() {
+        if current.as_ref().is_none_or(|(s, _)| *s != addr.segment_ord) {
+            let reader = searcher.segment_reader(addr.segment_ord);
+            current = Some((addr.segment_ord, Together::of(words, reader)?));
+        }
+        let (_, together) = current.as_mut().expect("set above");
+        let share = together.share(addr.doc_id);
+        *score *= 1.0 + TOGETHER * share * share;
+    }
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    Ok(())
 }
 
 /// A score ordered as a number (scores are never NaN), then documents in index order.
@@ -462,6 +569,66 @@ mod tests {
                 assert_eq!(ours, all, "{words:?} limit {limit}");
             }
         }
+    }
+
+    #[test]
+    fn the_longest_run_of_the_words_in_order_raises_a_score() {
+        use tantivy::schema::{Schema, TEXT};
+        let mut b = Schema::builder();
+        let f = b.add_text_field("t", TEXT);
+        let index = tantivy::Index::create_in_ram(b.build());
+        let mut w: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let texts = [
+            "a b c d",       // all four in order
+            "a b x c d",     // two runs of two
+            "d c b a",       // all four, none in order
+            "x a b c y",     // three in order
+            "b c d z a b c", // three in order, and a second run
+            "a z b z c z d", // apart
+            "c d",           // the last two only
+        ];
+        for t in texts {
+            w.add_document(tantivy::doc!(f => t)).unwrap();
+        }
+        w.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let words: Vec<Term> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|x| Term::from_field_text(f, x))
+            .collect();
+        let mut together = Together::of(&words, searcher.segment_reader(0)).unwrap();
+        let shares: Vec<Score> = (0..texts.len() as DocId)
+            .map(|d| together.share(d))
+            .collect();
+        assert_eq!(
+            shares,
+            [1.0, 1.0 / 3.0, 0.0, 2.0 / 3.0, 2.0 / 3.0, 0.0, 1.0 / 3.0]
+        );
+
+        // Equal scores: the records holding more of the words in a row come first, the rest
+        // in index order.
+        let mut hits: Vec<(Score, DocAddress)> = (0..texts.len() as DocId)
+            .rev()
+            .map(|d| (2.0, DocAddress::new(0, d)))
+            .collect();
+        raise_together(&searcher, &words, &mut hits).unwrap();
+        let order: Vec<DocId> = hits.iter().map(|h| h.1.doc_id).collect();
+        assert_eq!(order, [0, 3, 4, 1, 6, 2, 5]);
+        // All four together: raised by TOGETHER; three of four: by the square of 2/3 of it.
+        assert_eq!(hits[0].0, 2.0 * (1.0 + TOGETHER));
+        assert_eq!(hits[1].0, 2.0 * (1.0 + TOGETHER * 4.0 / 9.0));
+        assert_eq!(hits[6].0, 2.0);
+        // A better score with the words apart can still come first, and one word changes
+        // nothing.
+        let mut hits = vec![(1.0, DocAddress::new(0, 0)), (5.0, DocAddress::new(0, 5))];
+        raise_together(&searcher, &words, &mut hits).unwrap();
+        assert_eq!(hits[0].1.doc_id, 5);
+        let mut one = vec![(1.0, DocAddress::new(0, 2)), (3.0, DocAddress::new(0, 0))];
+        raise_together(&searcher, &words[..1], &mut one).unwrap();
+        assert_eq!(
+            one,
+            [(1.0, DocAddress::new(0, 2)), (3.0, DocAddress::new(0, 0))]
+        );
     }
 
     #[test]

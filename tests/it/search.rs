@@ -683,6 +683,43 @@ fn phrases_tiers_exclusions_and_path_order_agree_with_the_files() {
 }
 
 #[test]
+fn words_typed_together_rank_the_records_holding_them_together_first() {
+    let r = TestRepo::demo();
+    let index = SearchIndex::open(&store(&r)).unwrap();
+    // One record holds "bảo vệ trẻ em" as typed; a report scores higher on the words alone
+    // (both "bảo vệ" and "trẻ em", and more often for its length).
+    let plan = format!("plans/{SAMPLE_PLAN}/plan.toml");
+    assert_eq!(
+        records_with_phrase(&r, &["bao", "ve", "tre", "em"]),
+        std::slice::from_ref(&plan)
+    );
+    let hits = paths(&index, "bảo vệ trẻ em", 20);
+    assert_eq!(hits[0], plan, "{hits:?}");
+    assert!(hits.len() > 5);
+    // The first records are the same whatever the limit, and scores read in order.
+    for q in [
+        "bảo vệ trẻ em",
+        "tòa án gia đình",
+        "quyền trẻ em",
+        "tre em",
+        "kế hoạch thực hiện",
+    ] {
+        let twenty = paths(&index, q, 20);
+        for limit in [1, 3, 10] {
+            let n = limit.min(twenty.len());
+            assert_eq!(paths(&index, q, limit), twenty[..n], "{q} limit {limit}");
+        }
+        let scores: Vec<f32> = index
+            .search(&Query::parse(q).unwrap(), 20)
+            .unwrap()
+            .iter()
+            .map(|h| h.score)
+            .collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{q}: {scores:?}");
+    }
+}
+
+#[test]
 fn quick_open_after_a_commit_also_sees_files_created_meanwhile() {
     let r = TestRepo::sample();
     let s = store(&r);
