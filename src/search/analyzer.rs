@@ -8,6 +8,10 @@
 //!   "tòa").
 //!
 //! Input in NFD (as some input methods send it) gives the same words as NFC input.
+//!
+//! Characters that show nothing (soft hyphens, zero-width joiners, direction marks, the byte
+//! order mark: see [`is_invisible`]) are left out of a word's forms and do not cut it: text
+//! pasted with them is found by what it shows, and a query pasted with them finds it too.
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
@@ -29,6 +33,23 @@ fn is_tone_mark(c: char) -> bool {
     )
 }
 
+/// Whether `c` shows nothing and only joins, hyphenates or steers text: a soft hyphen,
+/// a zero-width joiner or non-joiner, a direction mark, embedding, override or isolate, a word
+/// joiner, the byte order mark. Between the letters of a word it is part of the word (and of
+/// none of its forms). The zero-width space is not one of them: it separates words.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{200C}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
 /// Characters below this are described by [`info`]; the rest go through the Unicode tables.
 const TABLE_END: u32 = 0x2000;
 
@@ -45,6 +66,8 @@ struct CharInfo {
     word: bool,
     /// It is a combining mark.
     mark: bool,
+    /// It shows nothing (see [`is_invisible`]).
+    invisible: bool,
 }
 
 /// Characters are described by blocks of this many, each worked out when first needed: a
@@ -55,6 +78,12 @@ fn describe(u: u32) -> CharInfo {
     let Some(c) = char::from_u32(u) else {
         return CharInfo::default();
     };
+    if is_invisible(c) {
+        return CharInfo {
+            invisible: true,
+            ..CharInfo::default()
+        };
+    }
     let mark = is_combining_mark(c);
     let mut info = CharInfo {
         word: c.is_alphanumeric() || mark,
@@ -122,6 +151,31 @@ fn has_tone(c: char) -> bool {
     info(c).is_some_and(|i| i.tone)
 }
 
+/// Whether `c`, described by `info`, shows nothing (see [`is_invisible`]).
+#[inline]
+fn invisible(c: char, info: Option<&CharInfo>) -> bool {
+    match info {
+        Some(i) => i.invisible,
+        None => is_invisible(c),
+    }
+}
+
+/// Where the word goes on after the invisible characters that start at byte `i`: the byte of
+/// the next word character when only invisible ones come before it, else None (the word ended
+/// before `i`).
+fn rejoins(text: &str, i: usize) -> Option<usize> {
+    for (k, c) in text[i..].char_indices() {
+        let info = info(c);
+        if is_word(c, info) {
+            return Some(i + k);
+        }
+        if !invisible(c, info) {
+            return None;
+        }
+    }
+    None
+}
+
 /// A word of a text: where it is, and its two forms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -153,6 +207,29 @@ impl WordRanges<'_> {
     }
 }
 
+/// The byte where the word that goes on at byte `i` (after its first character) stops, in
+/// `text` of `len` bytes; `at` tells whether the character at a byte belongs in a word, and
+/// its length.
+#[inline]
+fn word_end(text: &str, mut i: usize, at: impl Fn(usize) -> (bool, usize)) -> usize {
+    let len = text.len();
+    while i < len {
+        let (word, n) = at(i);
+        if word {
+            i += n;
+            continue;
+        }
+        match (text.as_bytes()[i] >= 0x80)
+            .then(|| rejoins(text, i))
+            .flatten()
+        {
+            Some(next) => i = next,
+            None => break,
+        }
+    }
+    i
+}
+
 impl Iterator for WordRanges<'_> {
     type Item = (usize, usize);
     fn next(&mut self) -> Option<(usize, usize)> {
@@ -171,13 +248,7 @@ impl Iterator for WordRanges<'_> {
                 return None;
             }
             let start = i;
-            while i < len {
-                let (word, n) = self.char_at(i);
-                if !word {
-                    break;
-                }
-                i += n;
-            }
+            let i = word_end(self.text, i, |k| self.char_at(k));
             self.pos = i;
             if i - start <= MAX_WORD_BYTES {
                 return Some((start, i));
@@ -186,8 +257,8 @@ impl Iterator for WordRanges<'_> {
     }
 }
 
-/// The byte ranges of the words of `text`: runs of letters, digits and combining marks, at
-/// most 120 bytes long (longer runs are left out).
+/// The byte ranges of the words of `text`: runs of letters, digits and combining marks (with
+/// any invisible characters between them), at most 120 bytes long (longer runs are left out).
 pub fn word_ranges(text: &str) -> WordRanges<'_> {
     WordRanges { text, pos: 0 }
 }
@@ -233,8 +304,8 @@ pub fn fold_into(word: &str, out: &mut String) {
 fn push_folded(c: char, info: Option<&CharInfo>, out: &mut String) {
     match info {
         Some(i) if i.fold != '\0' => out.push(i.fold),
-        Some(i) if i.mark => {}
-        None if is_combining_mark(c) => {}
+        Some(i) if i.mark || i.invisible => {}
+        None if is_combining_mark(c) || is_invisible(c) => {}
         _ => fold_slow(c, out),
     }
 }
@@ -251,7 +322,7 @@ fn fold_slow(c: char, out: &mut String) {
 
 /// True when a word carries any diacritic (or `đ`): then its exact form is worth matching.
 pub fn has_diacritics(word: &str) -> bool {
-    !word.is_ascii()
+    !word.is_ascii() && word.chars().any(|c| !c.is_ascii() && !is_invisible(c))
 }
 
 /// Lowercase NFC, with the tone mark of a final `oa`, `oe` or `uy` on its first vowel.
@@ -279,6 +350,8 @@ fn push_lower(c: char, out: &mut String) -> bool {
             out.push(i.lower);
             i.mark
         }
+        Some(i) if i.invisible => false,
+        None if is_invisible(c) => false,
         _ => {
             out.extend(c.to_lowercase());
             is_combining_mark(c)
@@ -452,7 +525,13 @@ impl VietTokenStream<'_> {
                 let c = text[i..].chars().next().expect("a character starts here");
                 let info = info(c);
                 if !is_word(c, info) {
-                    break;
+                    match invisible(c, info).then(|| rejoins(text, i)).flatten() {
+                        Some(next) => {
+                            i = next;
+                            continue;
+                        }
+                        None => break,
+                    }
                 }
                 ascii = false;
                 match self.form {
@@ -534,6 +613,10 @@ mod tests {
         for u in 0..0x2100u32 {
             let Some(c) = char::from_u32(u) else { continue };
             let s = c.to_string();
+            if is_invisible(c) {
+                assert_eq!(fold(&s), "", "U+{u:04X}");
+                continue;
+            }
             let want: String = s
                 .chars()
                 .flat_map(char::to_lowercase)
@@ -588,17 +671,23 @@ mod tests {
         assert_eq!(ws[1].folded, "dong");
     }
 
-    /// Word boundaries, folding and exact forms as defined, without the fast paths.
+    /// Word boundaries, folding and exact forms as defined, without the fast paths: a word
+    /// is a run of letters, digits and combining marks, invisible characters between them
+    /// included, and its forms leave those out.
     fn reference_words(text: &str) -> Vec<(usize, usize, String, String)> {
         let word = |c: char| c.is_alphanumeric() || is_combining_mark(c);
         let mut out = Vec::new();
-        let mut start = None;
+        // Where the word in progress starts, and where its last word character ends.
+        let mut start: Option<(usize, usize)> = None;
         for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+            let end = i + c.len_utf8();
             match (word(c) && i < text.len(), start) {
-                (true, None) => start = Some(i),
-                (false, Some(s)) => {
-                    if i - s <= MAX_WORD_BYTES {
-                        let w = &text[s..i];
+                (true, None) => start = Some((i, end)),
+                (true, Some((s, _))) => start = Some((s, end)),
+                (false, Some(_)) if is_invisible(c) && i < text.len() => {}
+                (false, Some((s, e))) => {
+                    if e - s <= MAX_WORD_BYTES {
+                        let w: String = text[s..e].chars().filter(|c| !is_invisible(*c)).collect();
                         let folded: String = w
                             .chars()
                             .flat_map(char::to_lowercase)
@@ -607,7 +696,7 @@ mod tests {
                             .nfd()
                             .filter(|c| !is_combining_mark(*c))
                             .collect();
-                        out.push((s, i, folded, exact(w)));
+                        out.push((s, e, folded, exact(&w)));
                     }
                     start = None;
                 }
@@ -620,7 +709,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn fast_paths_agree_with_the_definitions(
-            text in "[a-zA-Z0-9 ,.:;\\-–\"()\n\u{00C0}-\u{024F}\u{0300}-\u{036F}\u{1EA0}-\u{1EF9}\u{0400}-\u{04FF}\u{4E00}-\u{4E10}\u{1F600}-\u{1F610}]{0,80}"
+            text in "[a-zA-Z0-9 ,.:;\\-–\"()\n\u{00C0}-\u{024F}\u{0300}-\u{036F}\u{1EA0}-\u{1EF9}\u{0400}-\u{04FF}\u{4E00}-\u{4E10}\u{1F600}-\u{1F610}\u{00AD}\u{200B}-\u{200F}\u{202A}-\u{202E}\u{FEFF}]{0,80}"
         ) {
             let got: Vec<(usize, usize, String, String)> = words(&text)
                 .into_iter()
@@ -631,7 +720,7 @@ mod tests {
 
         #[test]
         fn token_streams_agree_with_the_words(
-            text in "[a-zA-Z0-9 ,.:;\\-–\"()\n\u{00C0}-\u{024F}\u{0300}-\u{036F}\u{1EA0}-\u{1EF9}\u{0400}-\u{04FF}\u{212A}\u{4E00}-\u{4E10}\u{1F600}-\u{1F610}]{0,80}"
+            text in "[a-zA-Z0-9 ,.:;\\-–\"()\n\u{00C0}-\u{024F}\u{0300}-\u{036F}\u{1EA0}-\u{1EF9}\u{0400}-\u{04FF}\u{212A}\u{4E00}-\u{4E10}\u{1F600}-\u{1F610}\u{00AD}\u{200B}-\u{200F}\u{202A}-\u{202E}\u{FEFF}]{0,80}"
         ) {
             let ws = words(&text);
             let stream = |mut t: VietTokenizer| {
@@ -652,12 +741,42 @@ mod tests {
             let exact: Vec<_> = ws
                 .iter()
                 .enumerate()
-                .filter(|(_, w)| !text[w.start..w.end].is_ascii())
+                .filter(|(_, w)| has_diacritics(&text[w.start..w.end]))
                 .map(|(i, w)| (i, w.start, w.end, w.exact.clone()))
                 .collect();
             proptest::prop_assert_eq!(stream(VietTokenizer::folded()), folded);
             proptest::prop_assert_eq!(stream(VietTokenizer::exact()), exact);
         }
+    }
+
+    #[test]
+    fn invisible_characters_inside_a_word_neither_cut_it_nor_show_in_its_forms() {
+        // A direction override, a soft hyphen, a zero-width joiner, a byte order mark.
+        let t = "\u{FEFF}Tr\u{202E}ẻ em, Tòa\u{00AD} \u{200D}án nh\u{200D}ân\u{200F}";
+        let ws = words(t);
+        let got: Vec<(&str, &str, &str)> = ws
+            .iter()
+            .map(|w| (&t[w.start..w.end], w.folded.as_str(), w.exact.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Tr\u{202E}ẻ", "tre", "trẻ"),
+                ("em", "em", "em"),
+                ("Tòa", "toa", "tòa"),
+                ("án", "an", "án"),
+                ("nh\u{200D}ân", "nhan", "nhân"),
+            ]
+        );
+        assert!(has_diacritics("Tr\u{202E}ẻ"));
+        assert!(!has_diacritics("e\u{00AD}m"));
+        // The zero-width space separates words.
+        let ws = words("trẻ\u{200B}em");
+        assert_eq!(ws.len(), 2);
+        assert_eq!(
+            (ws[0].folded.as_str(), ws[1].folded.as_str()),
+            ("tre", "em")
+        );
     }
 
     #[test]

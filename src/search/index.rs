@@ -35,7 +35,7 @@ use crate::store::{Store, StoreError};
 
 /// Changes when the analysis changes: an index of another version is rebuilt. (An index whose
 /// schema differs from this version's is rebuilt whatever its number: see `open_dir`.)
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 /// Recurring due dates are indexed for these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
 
@@ -277,9 +277,7 @@ fn open_dir(dir: &Path) -> Result<(Index, State), SearchError> {
     // Fields of another kind or with other options than this version's (a change of schema
     // that did not raise FORMAT): the index cannot answer as this version asks; rebuilt.
     if index.schema() != schema().0 {
-        return Err(SearchError::Corrupt(
-            "its fields are not those of this version".into(),
-        ));
+        return Err(SearchError::OtherFields);
     }
     let meta = index.load_metas()?;
     let state: State = meta
@@ -1845,6 +1843,9 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
     let existing = open_dir(&dir);
     let mut reason = match &existing {
         _ if force => Some("asked for".to_string()),
+        Err(SearchError::OtherFields) => {
+            Some("the index was made by another version (its fields differ)".to_string())
+        }
         Err(e) => Some(if dir.exists() {
             format!("the index could not be read ({e})")
         } else {

@@ -99,6 +99,9 @@ pub enum SearchError {
     Index(#[from] tantivy::TantivyError),
     #[error("search index: {0}")]
     Corrupt(String),
+    /// The index's fields are not those this version asks (made by another version).
+    #[error("search index: its fields are not those of this version")]
+    OtherFields,
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -119,7 +122,7 @@ impl SearchError {
     pub fn hint(&self) -> Option<String> {
         match self {
             SearchError::Store(e) => e.hint(),
-            SearchError::Index(_) | SearchError::Corrupt(_) => {
+            SearchError::Index(_) | SearchError::Corrupt(_) | SearchError::OtherFields => {
                 Some("run `kehoach index --rebuild` to build the index again".into())
             }
             SearchError::Io { .. } => None,
