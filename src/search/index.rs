@@ -1280,15 +1280,13 @@ fn catch_up(
     let mut policy = tantivy::indexer::LogMergePolicy::default();
     policy.set_max_docs_before_merge(SMALL_SEGMENT);
     let mut writer = small_writer(&index, Box::new(policy))?;
+    let mut blobs = HeadBlobs::new(store, head);
     for rel in &paths {
         writer.delete_term(Term::from_field_text(fields.path, rel));
         let content = match overlay.get(rel) {
             Some((_, c)) => c.clone(),
-            None => match head {
-                Some(h) => match store.record_blob_at(h, rel)? {
-                    Some(b) => Some(store.read_blob(&b)?),
-                    None => None,
-                },
+            None => match blobs.get(rel)? {
+                Some(b) => Some(store.read_blob(&b)?),
                 None => None,
             },
         };
@@ -1599,14 +1597,11 @@ fn write_snapshot(
 /// work-tree blob and content ("" and None for a file deleted in the work tree).
 fn overlay_entry(
     store: &Store,
-    head: &Option<String>,
+    head: &mut HeadBlobs<'_>,
     rel: &str,
 ) -> Result<Option<OverlayEntry>, SearchError> {
     let wt = store.read_worktree(rel)?;
-    let head_blob = match head {
-        Some(h) => store.record_blob_at(h, rel)?,
-        None => None,
-    };
+    let head_blob = head.get(rel)?;
     Ok(match (wt, head_blob) {
         (None, None) => None,
         (None, Some(_)) => Some((String::new(), None)),
@@ -1621,6 +1616,36 @@ fn overlay_entry(
     })
 }
 
+/// The blobs of HEAD's record files, looked up folder by folder when first asked for (see
+/// `Store::blobs_at`).
+struct HeadBlobs<'s> {
+    store: &'s Store,
+    head: Option<String>,
+    blobs: Option<crate::store::tree::BlobsAt<'s>>,
+}
+
+impl<'s> HeadBlobs<'s> {
+    fn new(store: &'s Store, head: &Option<String>) -> Self {
+        HeadBlobs {
+            store,
+            head: head.clone(),
+            blobs: None,
+        }
+    }
+
+    /// The blob of the record file at `rel` in HEAD; None when HEAD has none (or no commit).
+    fn get(&mut self, rel: &str) -> Result<Option<String>, SearchError> {
+        let Some(head) = &self.head else {
+            return Ok(None);
+        };
+        let blobs = match &mut self.blobs {
+            Some(b) => b,
+            None => self.blobs.insert(self.store.blobs_at(head)?),
+        };
+        Ok(blobs.get(rel)?)
+    }
+}
+
 /// True when every racy file still holds what the index has for it.
 fn racy_ok(
     store: &Store,
@@ -1628,8 +1653,9 @@ fn racy_ok(
     state: &State,
     head: &Option<String>,
 ) -> Result<bool, SearchError> {
+    let mut blobs = HeadBlobs::new(store, head);
     for rel in racy {
-        let want = overlay_entry(store, head, rel)?.map(|(b, _)| b);
+        let want = overlay_entry(store, &mut blobs, rel)?.map(|(b, _)| b);
         if want.as_ref() != state.overlay.get(rel) {
             return Ok(false);
         }
@@ -1704,8 +1730,9 @@ fn overlay_since(
         _ => {}
     }
     let mut out = Overlay::new();
+    let mut blobs = HeadBlobs::new(store, head);
     for rel in cands {
-        if let Some(e) = overlay_entry(store, head, &rel)? {
+        if let Some(e) = overlay_entry(store, &mut blobs, &rel)? {
             out.insert(rel, e);
         }
     }
@@ -1750,8 +1777,9 @@ fn catch_up_overlapped(
         return Ok(None);
     };
     let mut overlay = first.clone();
+    let mut blobs = HeadBlobs::new(store, head);
     for rel in in_dirs {
-        match overlay_entry(store, head, &rel)? {
+        match overlay_entry(store, &mut blobs, &rel)? {
             Some(e) => overlay.insert(rel, e),
             None => overlay.remove(&rel),
         };

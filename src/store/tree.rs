@@ -84,13 +84,15 @@ impl Store {
         Ok(out)
     }
 
-    /// The blob of a record file in a commit; None when the commit has no such file.
-    pub fn record_blob_at(&self, commit: &str, rel: &str) -> Result<Option<String>> {
-        let tree = self.repo().find_commit(oid(commit)?)?.tree()?;
-        match tree.get_path(Path::new(&self.repo_path(rel))) {
-            Ok(e) if e.kind() == Some(ObjectType::Blob) => Ok(Some(e.id().to_string())),
-            _ => Ok(None),
-        }
+    /// A lookup of record files' blobs in a commit that reads each folder's tree once, however
+    /// many of its files are asked for (a folder of a large repository, such as `plans`, is
+    /// a tree of tens of kilobytes that git would otherwise read and check again for each).
+    pub fn blobs_at(&self, commit: &str) -> Result<BlobsAt<'_>> {
+        Ok(BlobsAt {
+            store: self,
+            root: self.repo().find_commit(oid(commit)?)?.tree()?,
+            folders: std::collections::HashMap::new(),
+        })
     }
 
     /// The record files that differ between two commits (added, changed or deleted), sorted.
@@ -210,6 +212,51 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StoreError::io(p, e)),
         }
+    }
+}
+
+/// The blobs of the files of one commit, looked up folder by folder (see [`Store::blobs_at`]).
+pub struct BlobsAt<'s> {
+    store: &'s Store,
+    root: git2::Tree<'s>,
+    /// Each folder looked into (path in the repository): its tree, None when there is none.
+    folders: std::collections::HashMap<String, Option<git2::Tree<'s>>>,
+}
+
+impl<'s> BlobsAt<'s> {
+    /// The blob of the file at `rel` (relative to the data root); None when the commit has no
+    /// such file.
+    pub fn get(&mut self, rel: &str) -> Result<Option<String>> {
+        let path = self.store.repo_path(rel);
+        let (folder, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+        Ok(self
+            .folder(folder)?
+            .and_then(|t| t.get_name(name).map(|e| (e.kind(), e.id())))
+            .filter(|(kind, _)| *kind == Some(ObjectType::Blob))
+            .map(|(_, id)| id.to_string()))
+    }
+
+    /// The tree of a folder (path in the repository, "" for the root); None when the commit
+    /// has no such folder. Each folder on the way is read once.
+    fn folder(&mut self, folder: &str) -> Result<Option<git2::Tree<'s>>> {
+        if folder.is_empty() {
+            return Ok(Some(self.root.clone()));
+        }
+        if let Some(t) = self.folders.get(folder) {
+            return Ok(t.clone());
+        }
+        let (parent, name) = folder.rsplit_once('/').unwrap_or(("", folder));
+        let tree = match self.folder(parent)? {
+            Some(p) => match p.get_name(name) {
+                Some(e) if e.kind() == Some(ObjectType::Tree) => {
+                    Some(self.store.repo().find_tree(e.id())?)
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        self.folders.insert(folder.to_string(), tree.clone());
+        Ok(tree)
     }
 }
 

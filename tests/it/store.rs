@@ -655,3 +655,46 @@ fn record_reader_reads_the_work_tree_only_where_git_vouches_for_the_file() {
     assert_eq!(contents, blobs(&files));
     assert_eq!(counts.from_work_tree, 0);
 }
+
+#[test]
+fn blobs_at_a_commit_are_found_folder_by_folder_as_git_names_them() {
+    let r = TestRepo::sample();
+    let s = Store::open(&r.path()).unwrap();
+    let head = s.head_commit_id().unwrap().unwrap();
+    let entries = s.record_entries(&head).unwrap();
+    assert!(entries.len() > 10);
+    // Every record file, asked in any order: the blob git's tree names.
+    let mut blobs = s.blobs_at(&head).unwrap();
+    for e in entries.iter().rev() {
+        assert_eq!(
+            blobs.get(&e.path).unwrap().as_deref(),
+            Some(e.blob.as_str())
+        );
+        let spec = format!("{head}:{}", s.repo_path(&e.path));
+        assert_eq!(r.git(&["rev-parse", &spec]).trim(), e.blob);
+    }
+    // What the commit does not hold as a file: nothing.
+    let a01 = sample_assignment("a01");
+    let folder = a01.rsplit_once('/').unwrap().0;
+    for missing in [
+        "plans/nowhere/plan.toml".to_string(),
+        format!("{folder}/a99.toml"),
+        folder.to_string(),
+        format!("{a01}/x.toml"),
+        "agencies".to_string(),
+    ] {
+        assert_eq!(blobs.get(&missing).unwrap(), None, "{missing}");
+    }
+    // An older commit: the blob of then.
+    r.write(
+        &a01,
+        &r.read(&a01).replacen("title = \"", "title = \"Mới: ", 1),
+    );
+    r.git(&["commit", "-qam", "Edit a01"]);
+    let new = s.head_commit_id().unwrap().unwrap();
+    let old_blob = s.blobs_at(&head).unwrap().get(&a01).unwrap();
+    let new_blob = s.blobs_at(&new).unwrap().get(&a01).unwrap();
+    assert_ne!(old_blob, new_blob);
+    let spec = format!("{new}:{}", s.repo_path(&a01));
+    assert_eq!(new_blob.unwrap(), r.git(&["rev-parse", &spec]).trim());
+}
