@@ -857,14 +857,6 @@ fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
     d
 }
 
-fn commit_with_state(writer: &mut IndexWriter, state: &State) -> Result<(), SearchError> {
-    let payload = serde_json::to_string(state).map_err(|e| SearchError::Corrupt(e.to_string()))?;
-    let mut prepared = writer.prepare_commit()?;
-    prepared.set_payload(&payload);
-    prepared.commit()?;
-    Ok(())
-}
-
 /// Indexing memory per thread for a full build; see [`set_low_memory`].
 static LOW_MEMORY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -1011,7 +1003,7 @@ fn fill(
     let segments = written.into_inner().unwrap_or_else(|e| e.into_inner());
     let state = State::of(store, head, overlay);
     let docs: Vec<u64> = segments.iter().map(|m| u64::from(m.max_doc())).collect();
-    commit_segments(index, segments, &state)?;
+    commit_segments(index, segments, docs.iter().sum(), &state)?;
     // A large repository makes more segments than searches should go through: merged into
     // one (seconds, once). Not with little memory: merging takes about 100 MB more at 100k
     // records.
@@ -1030,6 +1022,9 @@ const RUN: usize = 256;
 struct Segments<'a> {
     index: &'a Index,
     memory: usize,
+    /// The memory tantivy sizes a segment's tables from (they are zeroed before the first
+    /// record): at most `memory`.
+    tables: usize,
     current: Option<(tantivy::Segment, tantivy::indexer::SegmentWriter)>,
     docs: u64,
     written: &'a std::sync::Mutex<Vec<tantivy::SegmentMeta>>,
@@ -1041,11 +1036,12 @@ impl<'a> Segments<'a> {
         memory: usize,
         written: &'a std::sync::Mutex<Vec<tantivy::SegmentMeta>>,
     ) -> Self {
-        // Tantivy's tables take 13.6 MB of a segment's memory from the start.
+        // Tantivy's tables take 13.6 MB of a segment's memory of 15 MB from the start.
         debug_assert!(memory >= 15_000_000, "{memory} bytes");
         Segments {
             index,
             memory,
+            tables: memory,
             current: None,
             docs: 0,
             written,
@@ -1058,7 +1054,7 @@ impl<'a> Segments<'a> {
             None => {
                 let segment = self.index.new_segment();
                 let writer =
-                    tantivy::indexer::SegmentWriter::for_segment(self.memory, segment.clone())?;
+                    tantivy::indexer::SegmentWriter::for_segment(self.tables, segment.clone())?;
                 self.current.insert((segment, writer))
             }
         };
@@ -1090,21 +1086,21 @@ impl<'a> Segments<'a> {
     }
 }
 
-/// Makes `segments`, written into an empty index, its content, with `state` as the commit's
-/// payload: what a commit of tantivy's writer records.
+/// Makes `segments` the index's content, with `state` as the commit's payload and `opstamp`
+/// as its number: what a commit of tantivy's writer records.
 fn commit_segments(
     index: &Index,
     segments: Vec<tantivy::SegmentMeta>,
+    opstamp: u64,
     state: &State,
 ) -> Result<(), SearchError> {
     let payload = serde_json::to_string(state).map_err(|e| SearchError::Corrupt(e.to_string()))?;
-    let docs = segments.iter().map(|m| u64::from(m.max_doc())).sum();
     let meta = tantivy::IndexMeta {
         index_settings: index.settings().clone(),
         persisted_custom_extensions: vec![],
         segments,
         schema: index.schema(),
-        opstamp: docs,
+        opstamp,
         payload: Some(payload),
     };
     let mut bytes =
@@ -1180,32 +1176,9 @@ fn rebuild_locked(
 /// first records of a search are the same for any limit up to this.
 const WINDOW: usize = 20;
 
-/// A catch-up of at most this many records runs on one processor (see [`OnOneCpu`]).
+/// A catch-up of at most this many records is written with small tables (see
+/// [`CATCH_UP_TABLES`]).
 const FEW_RECORDS: usize = 64;
-
-/// Keeps the calling thread, and the threads it starts, on the processor it runs on, until
-/// dropped: then the thread may run anywhere it could before.
-struct OnOneCpu(Option<rustix::thread::CpuSet>);
-
-impl OnOneCpu {
-    fn new() -> OnOneCpu {
-        use rustix::thread::{CpuSet, sched_getaffinity, sched_getcpu, sched_setaffinity};
-        let Ok(before) = sched_getaffinity(None) else {
-            return OnOneCpu(None);
-        };
-        let mut one = CpuSet::new();
-        one.set(sched_getcpu());
-        OnOneCpu(sched_setaffinity(None, &one).is_ok().then_some(before))
-    }
-}
-
-impl Drop for OnOneCpu {
-    fn drop(&mut self) {
-        if let Some(before) = &self.0 {
-            let _ = rustix::thread::sched_setaffinity(None, before);
-        }
-    }
-}
 
 /// An index of more segments than this, none holding a quarter of the records, is in pieces.
 pub const MANY_PIECES: usize = 4;
@@ -1236,10 +1209,96 @@ fn small_writer(
 /// Segments of at most this many documents are merged as they pile up.
 const SMALL_SEGMENT: usize = 2_000;
 
+/// The memory tantivy sizes its tables from in a catch-up of a few records: a table of 256 kB
+/// (it grows if need be), where a writer's smallest memory (15 MB) makes about 13 MB of tables
+/// and queues, all zeroed before the first record.
+const CATCH_UP_TABLES: usize = 1_000_000;
+
+/// Marks the records at `paths` deleted in every segment that holds them, with a new deletion
+/// file (named by `opstamp`) for each segment that changes, as tantivy's writer does. Returns
+/// the index's segments as they are then: a segment left without a record is dropped.
+fn delete_paths(
+    index: &Index,
+    fields: Fields,
+    paths: &[String],
+    opstamp: u64,
+) -> Result<Vec<tantivy::SegmentMeta>, SearchError> {
+    use tantivy::directory::TerminatingWrite;
+    use tantivy::index::SegmentComponent;
+    use tantivy::{DocSet, TERMINATED};
+    let mut segments = Vec::new();
+    for meta in index.searchable_segment_metas()? {
+        let reader = tantivy::SegmentReader::open(&index.segment(meta.clone()))?;
+        let alive = reader.alive_bitset();
+        let postings = reader.inverted_index(fields.path)?;
+        let mut gone = Vec::new();
+        for rel in paths {
+            let term = Term::from_field_text(fields.path, rel);
+            let found = postings
+                .read_postings(&term, IndexRecordOption::Basic)
+                .map_err(|e| SearchError::io("search index", e))?;
+            if let Some(mut docs) = found {
+                let mut doc = docs.doc();
+                while doc != TERMINATED {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        gone.push(doc);
+                    }
+                    doc = docs.advance();
+                }
+            }
+        }
+        if gone.is_empty() {
+            segments.push(meta);
+            continue;
+        }
+        let mut bits = tantivy::BitSet::with_max_value_and_full(meta.max_doc());
+        for doc in gone {
+            bits.remove(doc);
+        }
+        if let Some(a) = alive {
+            bits.intersect_update(a.bitset());
+        }
+        if bits.len() == 0 {
+            continue;
+        }
+        let deleted = meta.max_doc() - bits.len() as u32;
+        let meta = meta.with_delete_meta(deleted, opstamp);
+        let path = meta.relative_path(SegmentComponent::Delete);
+        let mut file = index
+            .segment(meta.clone())
+            .open_write(SegmentComponent::Delete)
+            .map_err(|e| SearchError::Index(e.into()))?;
+        tantivy::fastfield::write_alive_bitset(&bits, &mut file)
+            .and_then(|()| file.terminate())
+            .map_err(|e| SearchError::io(&path, e))?;
+        segments.push(meta);
+    }
+    Ok(segments)
+}
+
+/// Merges the small segments catching up leaves as they pile up, as tantivy's log merge
+/// policy picks them; never the large ones of a build (that would take seconds while the user
+/// waits). A writer is started only when there is something to merge.
+fn merge_small_segments(index: &Index) -> Result<(), SearchError> {
+    use tantivy::indexer::MergePolicy;
+    let mut policy = tantivy::indexer::LogMergePolicy::default();
+    policy.set_max_docs_before_merge(SMALL_SEGMENT);
+    let merges = policy.compute_merge_candidates(&index.searchable_segment_metas()?);
+    if merges.is_empty() {
+        return Ok(());
+    }
+    let mut writer = small_writer(index, Box::new(tantivy::indexer::NoMergePolicy))?;
+    for m in merges {
+        writer.merge(&m.0).wait()?;
+    }
+    writer.wait_merging_threads()?;
+    Ok(())
+}
+
 /// Re-reads the records that changed since the indexed state. The caller holds the lock.
 fn catch_up(
     store: &Store,
-    index: Index,
+    mut index: Index,
     state: State,
     head: &Option<String>,
     overlay: &Overlay,
@@ -1271,18 +1330,19 @@ fn catch_up(
     paths.extend(overlay.keys().cloned());
     paths.sort();
     paths.dedup();
-    // The writer hands a few records from thread to thread (indexing, segment updates): kept
-    // on this processor, no hand-off waits for another processor to wake, and the other stays
-    // free for the folder check running beside.
-    let pinned = (paths.len() <= FEW_RECORDS).then(OnOneCpu::new);
-    // Merge the small segments catching up leaves, never the large ones of a build (that
-    // would take seconds while the user waits).
-    let mut policy = tantivy::indexer::LogMergePolicy::default();
-    policy.set_max_docs_before_merge(SMALL_SEGMENT);
-    let mut writer = small_writer(&index, Box::new(policy))?;
+    // Written here as tantivy's writer would commit them, without starting one: a writer
+    // zeroes some 13 MB of tables and queues before its first record, most of the time of a
+    // catch-up of a few.
+    let opstamp = index.load_metas()?.opstamp + 1;
+    let mut segments = delete_paths(&index, fields, &paths, opstamp)?;
+    let written = std::sync::Mutex::new(Vec::new());
+    let mut out = Segments::new(&index, build_memory(), &written);
+    if paths.len() <= FEW_RECORDS {
+        // Tables for a few records (tantivy makes them larger if need be).
+        out.tables = CATCH_UP_TABLES;
+    }
     let mut blobs = HeadBlobs::new(store, head);
     for rel in &paths {
-        writer.delete_term(Term::from_field_text(fields.path, rel));
         let content = match overlay.get(rel) {
             Some((_, c)) => c.clone(),
             None => match blobs.get(rel)? {
@@ -1293,14 +1353,21 @@ fn catch_up(
         if let Some(bytes) = content
             && let Some(r) = RecordDoc::from_file(rel, &bytes)
         {
-            writer.add_document(to_tantivy(&fields, &r))?;
+            out.add(to_tantivy(&fields, &r))?;
         }
     }
+    out.flush()?;
+    segments.extend(written.into_inner().unwrap_or_else(|e| e.into_inner()));
     let new_state = State::of(store, head, overlay);
-    commit_with_state(&mut writer, &new_state)?;
-    // Merges of small segments are quick; wait so that no thread outlives the lock.
-    writer.wait_merging_threads()?;
-    drop(pinned);
+    commit_segments(&index, segments, opstamp, &new_state)?;
+    // Away with the files no reader opened from now on asks for (deletion files replaced,
+    // segments left without a record), as tantivy's writer does after a commit: under its
+    // lock, which a reader holds while it opens its files. A reader open before keeps what
+    // it opened.
+    let mut living = index.load_metas()?.list_segment_files();
+    living.insert(PathBuf::from("meta.json"));
+    index.directory_mut().garbage_collect(|| living)?;
+    merge_small_segments(&index)?;
     let reader = reader_of(&index)?;
     Ok(SearchIndex {
         index,
@@ -1979,7 +2046,7 @@ mod tests {
             commit: Some("c".into()),
             overlay: BTreeMap::new(),
         };
-        commit_segments(&index, segments.clone(), &state).unwrap();
+        commit_segments(&index, segments.clone(), 2_000, &state).unwrap();
         let meta = index.load_metas().unwrap();
         assert_eq!(meta.segments.len(), segments.len());
         assert_eq!(

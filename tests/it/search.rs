@@ -489,6 +489,99 @@ fn index_catches_up_with_commits_and_uncommitted_edits() {
     assert_eq!(index.len(), n);
 }
 
+/// The files of the index folder that no segment of its meta.json names, nor tantivy keeps.
+fn stray_index_files(dir: &Path) -> Vec<String> {
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+    let mut living = vec!["meta.json".to_string()];
+    for seg in meta["segments"].as_array().unwrap() {
+        let id = seg["segment_id"].as_str().unwrap().replace('-', "");
+        for ext in ["fast", "fieldnorm", "idx", "pos", "store", "term"] {
+            living.push(format!("{id}.{ext}"));
+        }
+        if let Some(opstamp) = seg["deletes"]["opstamp"].as_u64() {
+            living.push(format!("{id}.{opstamp}.del"));
+        }
+    }
+    let mut stray: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| !f.starts_with('.') && !living.contains(f))
+        .collect();
+    stray.sort();
+    stray
+}
+
+#[test]
+fn catch_ups_leave_what_a_build_would_make_and_no_file_behind() {
+    let r = TestRepo::sample();
+    let s = store(&r);
+    SearchIndex::open(&s).unwrap();
+    let queries = [
+        "chim canh cut",
+        "ca voi",
+        "trẻ em",
+        "kind:agency",
+        "kind:assignment tòa án",
+        "status:in_progress",
+    ];
+    let assignments: Vec<String> = (1..=6).map(|i| format!("a0{i}")).collect();
+    for round in 0..24usize {
+        // Renamed, removed, added back, some committed, some left in the work tree.
+        let id = &assignments[round % assignments.len()];
+        match round % 4 {
+            0 => set_title(&r, id, &format!("Chăm sóc chim cánh cụt, lần {round}")),
+            1 => set_title(&r, id, &format!("Nuôi cá voi, lần {round}")),
+            2 => r.write(
+                &format!("agencies/x-{round}.toml"),
+                &agency(&format!("x-{round}"), "Hội chim cánh cụt"),
+            ),
+            _ => {
+                let _ =
+                    std::fs::remove_file(r.path().join(format!("agencies/x-{}.toml", round - 1)));
+            }
+        }
+        if round % 3 != 2 {
+            r.git(&["add", "-A"]);
+            r.git(&[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                &format!("Round {round}"),
+            ]);
+        }
+        let index = SearchIndex::open(&s).unwrap();
+        assert!(
+            matches!(index.update(), Update::CaughtUp { .. }),
+            "round {round}: {:?}",
+            index.update()
+        );
+        let fresh = SearchIndex::in_memory(&s).unwrap();
+        assert_eq!(index.len(), fresh.len(), "round {round}");
+        for q in queries {
+            assert_eq!(
+                sorted(ids(&index, q)),
+                sorted(ids(&fresh, q)),
+                "round {round}: {q}"
+            );
+        }
+        // The small segments catching up leaves are merged as they pile up.
+        assert!(
+            index.segments() <= 10,
+            "round {round}: {}",
+            index.segments()
+        );
+        assert!(index.verify().unwrap().is_empty());
+        drop(index);
+        assert_eq!(
+            stray_index_files(&index_dir(&s)),
+            Vec::<String>::new(),
+            "round {round}"
+        );
+    }
+}
+
 fn corrupt_every_file(dir: &Path) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
