@@ -1276,6 +1276,17 @@ fn delete_paths(
     Ok(segments)
 }
 
+/// Deletes the files of the index that meta.json no longer names (deletion files replaced,
+/// segments left without a record, what an interrupted catch-up wrote), as tantivy's writer
+/// does after a commit: under its lock, which a reader holds while it opens its files. A reader
+/// open before keeps what it opened.
+fn collect_garbage(index: &mut Index) -> Result<(), SearchError> {
+    let mut living = index.load_metas()?.list_segment_files();
+    living.insert(PathBuf::from("meta.json"));
+    index.directory_mut().garbage_collect(|| living)?;
+    Ok(())
+}
+
 /// Merges the small segments catching up leaves as they pile up, as tantivy's log merge
 /// policy picks them; never the large ones of a build (that would take seconds while the user
 /// waits). A writer is started only when there is something to merge.
@@ -1333,6 +1344,9 @@ fn catch_up(
     // Written here as tantivy's writer would commit them, without starting one: a writer
     // zeroes some 13 MB of tables and queues before its first record, most of the time of a
     // catch-up of a few.
+    // What a catch-up stopped half way left (a deletion file of the number this one takes):
+    // away first.
+    collect_garbage(&mut index)?;
     let opstamp = index.load_metas()?.opstamp + 1;
     let mut segments = delete_paths(&index, fields, &paths, opstamp)?;
     let written = std::sync::Mutex::new(Vec::new());
@@ -1360,13 +1374,7 @@ fn catch_up(
     segments.extend(written.into_inner().unwrap_or_else(|e| e.into_inner()));
     let new_state = State::of(store, head, overlay);
     commit_segments(&index, segments, opstamp, &new_state)?;
-    // Away with the files no reader opened from now on asks for (deletion files replaced,
-    // segments left without a record), as tantivy's writer does after a commit: under its
-    // lock, which a reader holds while it opens its files. A reader open before keeps what
-    // it opened.
-    let mut living = index.load_metas()?.list_segment_files();
-    living.insert(PathBuf::from("meta.json"));
-    index.directory_mut().garbage_collect(|| living)?;
+    collect_garbage(&mut index)?;
     merge_small_segments(&index)?;
     let reader = reader_of(&index)?;
     Ok(SearchIndex {

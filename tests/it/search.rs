@@ -582,6 +582,39 @@ fn catch_ups_leave_what_a_build_would_make_and_no_file_behind() {
     }
 }
 
+#[test]
+fn a_catch_up_interrupted_half_way_is_cleaned_up_by_the_next() {
+    let r = TestRepo::sample();
+    let s = store(&r);
+    SearchIndex::open(&s).unwrap();
+    // What a catch-up stopped before meta.json leaves: a deletion file of the next number,
+    // already in tantivy's list of its files.
+    let dir = index_dir(&s);
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+    let id = meta["segments"][0]["segment_id"]
+        .as_str()
+        .unwrap()
+        .replace('-', "");
+    let next = meta["opstamp"].as_u64().unwrap() + 1;
+    let left = format!("{id}.{next}.del");
+    std::fs::write(dir.join(&left), b"half").unwrap();
+    let managed = dir.join(".managed.json");
+    let mut files: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(&managed).unwrap()).unwrap();
+    files.push(left.clone());
+    std::fs::write(&managed, serde_json::to_string(&files).unwrap()).unwrap();
+
+    set_title(&r, "a02", "Chăm sóc sức khỏe chim cánh cụt");
+    r.git(&["commit", "-qam", "Rename a02"]);
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(index.update(), &Update::CaughtUp { records: 1 });
+    assert_eq!(ids(&index, "chim canh cut"), ["a02"]);
+    assert!(index.verify().unwrap().is_empty());
+    drop(index);
+    assert_eq!(stray_index_files(&dir), Vec::<String>::new());
+}
+
 fn corrupt_every_file(dir: &Path) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
