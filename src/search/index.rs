@@ -215,7 +215,7 @@ fn open_if_fresh<R>(
         if state.format != FORMAT
             || state.prefix != store.prefix()
             || state.commit != head
-            || !racy_ok(store, &snap.racy, &state, &head)?
+            || !racy_ok(store, &snap.racy, &state, &mut HeadBlobs::new(store, &head))?
         {
             return Ok(None);
         }
@@ -1312,6 +1312,7 @@ fn catch_up(
     mut index: Index,
     state: State,
     head: &Option<String>,
+    blobs: &mut HeadBlobs<'_>,
     overlay: &Overlay,
     dir: &Path,
 ) -> Result<SearchIndex, SearchError> {
@@ -1355,7 +1356,6 @@ fn catch_up(
         // Tables for a few records (tantivy makes them larger if need be).
         out.tables = CATCH_UP_TABLES;
     }
-    let mut blobs = HeadBlobs::new(store, head);
     for rel in &paths {
         let content = match overlay.get(rel) {
             Some((_, c)) => c.clone(),
@@ -1726,11 +1726,10 @@ fn racy_ok(
     store: &Store,
     racy: &[String],
     state: &State,
-    head: &Option<String>,
+    blobs: &mut HeadBlobs<'_>,
 ) -> Result<bool, SearchError> {
-    let mut blobs = HeadBlobs::new(store, head);
     for rel in racy {
-        let want = overlay_entry(store, &mut blobs, rel)?.map(|(b, _)| b);
+        let want = overlay_entry(store, blobs, rel)?.map(|(b, _)| b);
         if want.as_ref() != state.overlay.get(rel) {
             return Ok(false);
         }
@@ -1771,6 +1770,7 @@ fn overlay_since(
     now: Option<&DirsNow<'_>>,
     files: Option<&[FileStat]>,
     head: &Option<String>,
+    blobs: &mut HeadBlobs<'_>,
 ) -> Result<Option<Overlay>, SearchError> {
     use std::collections::BTreeSet;
     let mut cands: BTreeSet<String> = BTreeSet::new();
@@ -1805,9 +1805,8 @@ fn overlay_since(
         _ => {}
     }
     let mut out = Overlay::new();
-    let mut blobs = HeadBlobs::new(store, head);
     for rel in cands {
-        if let Some(e) = overlay_entry(store, &mut blobs, &rel)? {
+        if let Some(e) = overlay_entry(store, blobs, &rel)? {
             out.insert(rel, e);
         }
     }
@@ -1828,6 +1827,8 @@ fn catch_up_overlapped(
     if snap.dir_stats.is_empty() {
         return Ok(None);
     }
+    // HEAD's trees, read once for all that follows.
+    let mut blobs = HeadBlobs::new(store, head);
     let (first, changes) = check_record_dirs(store.root(), &snap.dir_stats, false, || {
         let Ok((index, state)) = open_dir(dir) else {
             return Ok(None);
@@ -1836,10 +1837,10 @@ fn catch_up_overlapped(
             return Ok(None);
         }
         // First as if no folder changed.
-        let Some(first) = overlay_since(store, &state, snap, None, None, head)? else {
+        let Some(first) = overlay_since(store, &state, snap, None, None, head, &mut blobs)? else {
             return Ok(None);
         };
-        let si = catch_up_if_needed(store, index, state, head, &first, dir)?;
+        let si = catch_up_if_needed(store, index, state, head, &mut blobs, &first, dir)?;
         Ok::<_, SearchError>(Some((si, first)))
     });
     let Some((si, first)) = first? else {
@@ -1852,7 +1853,6 @@ fn catch_up_overlapped(
         return Ok(None);
     };
     let mut overlay = first.clone();
-    let mut blobs = HeadBlobs::new(store, head);
     for rel in in_dirs {
         match overlay_entry(store, &mut blobs, &rel)? {
             Some(e) => overlay.insert(rel, e),
@@ -1866,7 +1866,8 @@ fn catch_up_overlapped(
             Update::CaughtUp { records } => records,
             _ => 0,
         };
-        let mut again = catch_up_if_needed(store, si.index, si.state, head, &overlay, dir)?;
+        let mut again =
+            catch_up_if_needed(store, si.index, si.state, head, &mut blobs, &overlay, dir)?;
         if let Update::CaughtUp { records } = &mut again.update {
             *records += before;
         }
@@ -1886,6 +1887,7 @@ fn catch_up_if_needed(
     index: Index,
     state: State,
     head: &Option<String>,
+    blobs: &mut HeadBlobs<'_>,
     overlay: &Overlay,
     dir: &Path,
 ) -> Result<SearchIndex, SearchError> {
@@ -1895,7 +1897,7 @@ fn catch_up_if_needed(
             .iter()
             .all(|(p, (b, _))| state.overlay.get(p) == Some(b));
     if !same {
-        return catch_up(store, index, state, head, overlay, dir);
+        return catch_up(store, index, state, head, blobs, overlay, dir);
     }
     as_it_is(index, state, dir)
 }
@@ -1961,13 +1963,22 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
         Ok(_) => None,
     };
     // What the work tree holds over HEAD: from the snapshot when there is one, else from git.
+    let mut blobs = HeadBlobs::new(store, &head);
     let since = match (&existing, &old_snap, &now) {
         (Ok((_, state)), Some(snap), Some(now))
             if state.format == FORMAT
                 && state.prefix == store.prefix()
                 && snap.commit == state.commit =>
         {
-            overlay_since(store, state, snap, Some(now), files.as_deref(), &head)?
+            overlay_since(
+                store,
+                state,
+                snap,
+                Some(now),
+                files.as_deref(),
+                &head,
+                &mut blobs,
+            )?
         }
         _ => None,
     };
@@ -1984,7 +1995,7 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
     if reason.is_none()
         && let Ok((index, state)) = existing
     {
-        match catch_up_if_needed(store, index, state, &head, &overlay, &dir) {
+        match catch_up_if_needed(store, index, state, &head, &mut blobs, &overlay, &dir) {
             Ok(si) => {
                 write_snapshot(
                     store,
