@@ -142,25 +142,29 @@ pub fn snippet(text: &str, terms: &[Vec<QueryWord>], max_chars: usize) -> Vec<Se
     let (from, to) = if matched.is_empty() {
         (0, byte_after_chars(text, 0, max_chars))
     } else {
-        // The window (starting at a match) that holds the most different words, then the most.
-        let mut best = (0usize, 0u32, 0usize);
+        // The window (starting at a match) that holds the most different words, then the most;
+        // and where its last match ends.
+        let mut best = (0usize, 0u32, 0usize, 0usize);
         for (i, first) in matched.iter().enumerate() {
             let mut seen = 0u64;
             let mut n = 0;
+            let mut end = first.char_end;
             for m in &matched[i..] {
                 if m.char_end - first.char_start > max_chars {
                     break;
                 }
                 seen |= 1 << (m.word % 64);
                 n += 1;
+                end = m.char_end;
             }
             if (seen.count_ones(), n) > (best.1, best.2) {
-                best = (i, seen.count_ones(), n);
+                best = (i, seen.count_ones(), n, end);
             }
         }
         let first = &matched[best.0];
-        // Start a little before the first match, at a word start.
-        let lead = max_chars / 5;
+        // Start a little before the first match, at a word start, but not so far before that
+        // the window's last match falls out.
+        let lead = (max_chars / 5).min(max_chars.saturating_sub(best.3 - first.char_start));
         let mut start = starts
             .iter()
             .find(|&&(b, c)| b <= first.start && first.char_start - c <= lead)
@@ -213,6 +217,8 @@ fn byte_after_chars(text: &str, from: usize, n: usize) -> usize {
     let rest = &text[from..];
     match rest.char_indices().nth(n) {
         None => text.len(),
+        // Cut at a space: no word is cut.
+        Some((i, c)) if c.is_whitespace() => from + i,
         Some((i, _)) => {
             let cut = from + i;
             // Back to the last whitespace, unless that drops most of the window.
@@ -252,6 +258,24 @@ mod tests {
             100,
         );
         assert_eq!(render(&s), "Đẩy mạnh công tác bảo vệ [trẻ] [em].");
+    }
+
+    #[test]
+    fn every_match_the_window_was_chosen_for_is_shown() {
+        // The words' matches span 147 of the 160 characters: the lead before the first one
+        // shrinks to fit them, and a cut that falls on a space keeps the word before it.
+        let text = "Ủy ban nhân dân thành phố Phan Thiết triển khai Kế hoạch trên địa bàn, tổ \
+            chức các hoạt động truyền thông nhân Tháng hành động vì trẻ em năm 2025 và chuẩn \
+            bị bàn giao hồ sơ, số liệu về trẻ em cho các phường, xã sau sắp xếp.\n\nBố trí \
+            kinh phí cho công tác bảo vệ, chăm sóc trẻ em năm 2025 trong dự toán được giao.";
+        let q = crate::search::Query::parse("bảo vệ trẻ em").unwrap();
+        let s = render(&snippet(text, &q.highlight_terms(), 160));
+        assert_eq!(
+            s,
+            "…hành động vì [trẻ] [em] năm 2025 và chuẩn bị bàn giao hồ sơ, số liệu về [trẻ] [em] \
+             cho các phường, xã sau sắp xếp. Bố trí kinh phí cho công tác [bảo] [vệ], chăm sóc \
+             [trẻ] [em]…"
+        );
     }
 
     #[test]
