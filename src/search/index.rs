@@ -433,7 +433,7 @@ impl SearchIndex {
             return Ok(None);
         };
         let _lock = lock(store)?;
-        let mut writer = small_writer(&self.index, Box::new(tantivy::indexer::NoMergePolicy))?;
+        let mut writer = merge_writer(&self.index)?;
         let ids = self.index.searchable_segment_ids()?;
         if ids.len() > 1 {
             writer.merge(&ids).wait()?;
@@ -1008,7 +1008,7 @@ fn fill(
     // one (seconds, once). Not with little memory: merging takes about 100 MB more at 100k
     // records.
     if !LOW_MEMORY.load(std::sync::atomic::Ordering::Relaxed) && in_pieces(&docs).is_some() {
-        let mut writer = small_writer(index, Box::new(tantivy::indexer::NoMergePolicy))?;
+        let mut writer = merge_writer(index)?;
         writer.merge(&index.searchable_segment_ids()?).wait()?;
         writer.wait_merging_threads()?;
     }
@@ -1190,11 +1190,8 @@ fn in_pieces(docs: &[u64]) -> Option<usize> {
     (docs.len() > MANY_PIECES && largest * (MANY_PIECES as u64) < total).then_some(docs.len())
 }
 
-/// A writer of one thread and little memory, for a few records or a merge.
-fn small_writer(
-    index: &Index,
-    policy: Box<dyn tantivy::indexer::MergePolicy>,
-) -> Result<IndexWriter, SearchError> {
+/// A writer of one thread and little memory that merges only the segments it is told to.
+fn merge_writer(index: &Index) -> Result<IndexWriter, SearchError> {
     let writer: IndexWriter = index.writer_with_options(
         tantivy::indexer::IndexWriterOptions::builder()
             .num_worker_threads(1)
@@ -1202,7 +1199,7 @@ fn small_writer(
             .memory_budget_per_thread(15_000_000)
             .build(),
     )?;
-    writer.set_merge_policy(policy);
+    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     Ok(writer)
 }
 
@@ -1298,7 +1295,7 @@ fn merge_small_segments(index: &Index) -> Result<(), SearchError> {
     if merges.is_empty() {
         return Ok(());
     }
-    let mut writer = small_writer(index, Box::new(tantivy::indexer::NoMergePolicy))?;
+    let mut writer = merge_writer(index)?;
     for m in merges {
         writer.merge(&m.0).wait()?;
     }
