@@ -69,6 +69,32 @@ impl DocBits {
     }
 }
 
+/// The postings of `terms` in one segment, with positions, in order; None for a term that is
+/// nowhere in the segment.
+fn postings_with_positions(
+    terms: &[Term],
+    reader: &SegmentReader,
+) -> tantivy::Result<Vec<Option<SegmentPostings>>> {
+    terms
+        .iter()
+        .map(|t| {
+            reader
+                .inverted_index(t.field())?
+                .read_postings(t, IndexRecordOption::WithFreqsAndPositions)
+                .map_err(Into::into)
+        })
+        .collect()
+}
+
+/// Moves `p` on to `doc`; true when `doc` holds its term. Documents must be asked about in
+/// increasing order.
+fn moved_to(p: &mut SegmentPostings, doc: DocId) -> bool {
+    if p.doc() < doc {
+        p.seek(doc);
+    }
+    p.doc() == doc
+}
+
 /// One phrase in one segment: the postings of its words, in order.
 struct Phrase {
     words: Vec<SegmentPostings>,
@@ -79,19 +105,15 @@ struct Phrase {
 impl Phrase {
     /// None when a word of the phrase is nowhere in the segment.
     fn of(terms: &[Term], reader: &SegmentReader) -> tantivy::Result<Option<Phrase>> {
-        let mut words = Vec::with_capacity(terms.len());
-        for t in terms {
-            let index = reader.inverted_index(t.field())?;
-            match index.read_postings(t, IndexRecordOption::WithFreqsAndPositions)? {
-                Some(p) => words.push(p),
-                None => return Ok(None),
-            }
-        }
-        Ok(Some(Phrase {
-            words,
-            positions: Vec::new(),
-            buffer: Vec::new(),
-        }))
+        let words = postings_with_positions(terms, reader)?;
+        Ok(words
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .map(|words| Phrase {
+                words,
+                positions: Vec::new(),
+                buffer: Vec::new(),
+            }))
     }
 
     /// True when the words stand next to each other, in order, in `doc`. Documents must be
@@ -99,10 +121,7 @@ impl Phrase {
     fn is_in(&mut self, doc: DocId) -> bool {
         let n = self.words.len() as u32;
         for (i, p) in self.words.iter_mut().enumerate() {
-            if p.doc() < doc {
-                p.seek(doc);
-            }
-            if p.doc() != doc {
+            if !moved_to(p, doc) {
                 return false;
             }
             // Word i at position s + i: every list, shifted, holds s + n - 1.
@@ -147,13 +166,8 @@ struct Together {
 
 impl Together {
     fn of(terms: &[Term], reader: &SegmentReader) -> tantivy::Result<Together> {
-        let mut words = Vec::with_capacity(terms.len());
-        for t in terms {
-            let index = reader.inverted_index(t.field())?;
-            words.push(index.read_postings(t, IndexRecordOption::WithFreqsAndPositions)?);
-        }
         Ok(Together {
-            words,
+            words: postings_with_positions(terms, reader)?,
             positions: Vec::new(),
             runs: Vec::new(),
             next: Vec::new(),
@@ -172,13 +186,10 @@ impl Together {
         self.runs.clear();
         for p in &mut self.words {
             self.positions.clear();
-            if let Some(p) = p {
-                if p.doc() < doc {
-                    p.seek(doc);
-                }
-                if p.doc() == doc {
-                    p.positions(&mut self.positions);
-                }
+            if let Some(p) = p
+                && moved_to(p, doc)
+            {
+                p.positions(&mut self.positions);
             }
             // A run grows where this word is right after the end of one.
             self.next.clear();
