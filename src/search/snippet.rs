@@ -46,136 +46,15 @@ fn push(out: &mut Vec<Segment>, text: String, hl: bool) {
 /// typed is marked only there: "bà" marks "bà", not "ba" or "bá" beside it; where it is not,
 /// every form that folds alike is marked (that is what matched).
 pub fn snippet(text: &str, terms: &[Vec<QueryWord>], max_chars: usize) -> Vec<Segment> {
-    // Every word: where it starts and ends (bytes, characters) and its folded form (in one
-    // buffer).
-    let mut words: Vec<(usize, usize, usize, usize)> = Vec::new();
-    let mut folded_at: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut all = String::new();
-    let mut folded = String::new();
-    let (mut byte, mut chars) = (0usize, 0usize);
-    let count = |s: &str| s.bytes().filter(|b| (*b as i8) >= -0x40).count();
-    // A word whose first letter folds to no term word's first letter is none of them: it is
-    // not folded (most words of a text, for a short query).
-    let firsts: Vec<char> = terms
-        .iter()
-        .flatten()
-        .filter_map(|w| w.folded.chars().next())
-        .collect();
-    let fold_all = terms.iter().flatten().any(|w| w.folded.is_empty());
-    let may_match = |w: &str| {
-        fold_all
-            || w.chars()
-                .next()
-                .and_then(fold_char)
-                .is_none_or(|f| firsts.contains(&f))
-    };
-    for (s, e) in word_ranges(text) {
-        chars += count(&text[byte..s]);
-        let char_start = chars;
-        chars += count(&text[s..e]);
-        byte = e;
-        words.push((s, e, char_start, chars));
-        if !terms.is_empty() {
-            let w = &text[s..e];
-            if may_match(w) {
-                fold_into(w, &mut folded);
-            } else {
-                folded.clear();
-            }
-            folded_at.push(all.len()..all.len() + folded.len());
-            all.push_str(&folded);
-        }
-    }
-    // Where each term stands (its first word), with which term it is; the first term to match
-    // a word keeps it.
-    let mut found: Vec<(usize, usize)> = Vec::new();
-    let mut i = 0;
-    while i < folded_at.len() {
-        let hit = terms.iter().enumerate().find(|(_, t)| {
-            !t.is_empty()
-                && t.iter().enumerate().all(|(k, w)| {
-                    folded_at
-                        .get(i + k)
-                        .is_some_and(|r| all[r.clone()] == w.folded)
-                })
-        });
-        let Some((term, t)) = hit else {
-            i += 1;
-            continue;
-        };
-        found.push((term, i));
-        i += t.len();
-    }
-    // Terms typed with diacritics: only where they stand as typed, when they do somewhere.
-    let mut exact = String::new();
-    let mut as_typed = |term: usize, at: usize| {
-        terms[term].iter().enumerate().all(|(k, w)| {
-            let (s, e, _, _) = words[at + k];
-            !w.diacritics || {
-                exact_into(&text[s..e], &mut exact);
-                exact == w.exact
-            }
-        })
-    };
-    let typed: Vec<bool> = found.iter().map(|&(t, at)| as_typed(t, at)).collect();
-    let term_typed: Vec<bool> = (0..terms.len())
-        .map(|t| found.iter().zip(&typed).any(|(f, ok)| f.0 == t && *ok))
-        .collect();
-    // The words of each term kept, with which term it is (to count different terms).
-    let mut matched: Vec<Match> = Vec::new();
-    for (&(term, at), ok) in found.iter().zip(&typed) {
-        if term_typed[term] && !ok {
-            continue;
-        }
-        for &(start, end, char_start, char_end) in &words[at..at + terms[term].len()] {
-            matched.push(Match {
-                start,
-                end,
-                char_start,
-                char_end,
-                word: term,
-            });
-        }
-    }
-    let starts: Vec<(usize, usize)> = words.iter().map(|w| (w.0, w.2)).collect();
-    let total_chars = chars + count(&text[byte..]);
-    let (from, to) = if matched.is_empty() {
-        (0, byte_after_chars(text, 0, max_chars))
+    let words: Vec<(usize, usize)> = word_ranges(text).collect();
+    let matched = if terms.is_empty() {
+        vec![]
     } else {
-        // The window (starting at a match) that holds the most different words, then the most;
-        // and where its last match ends.
-        let mut best = (0usize, 0u32, 0usize, 0usize);
-        for (i, first) in matched.iter().enumerate() {
-            let mut seen = 0u64;
-            let mut n = 0;
-            let mut end = first.char_end;
-            for m in &matched[i..] {
-                if m.char_end - first.char_start > max_chars {
-                    break;
-                }
-                seen |= 1 << (m.word % 64);
-                n += 1;
-                end = m.char_end;
-            }
-            if (seen.count_ones(), n) > (best.1, best.2) {
-                best = (i, seen.count_ones(), n, end);
-            }
-        }
-        let first = &matched[best.0];
-        // Start a little before the first match, at a word start, but not so far before that
-        // the window's last match falls out.
-        let lead = (max_chars / 5).min(max_chars.saturating_sub(best.3 - first.char_start));
-        let mut start = starts
-            .iter()
-            .find(|&&(b, c)| b <= first.start && first.char_start - c <= lead)
-            .map(|&(b, _)| b)
-            .unwrap_or(first.start);
-        // A text shorter than the window is shown whole.
-        if total_chars <= max_chars {
-            start = 0;
-        }
-        let end = byte_after_chars(text, start, max_chars);
-        (start, end)
+        matches(text, &words, terms)
+    };
+    let (from, to) = match window(text, &words, &matched, max_chars) {
+        Some(w) => w,
+        None => (0, byte_after_chars(text, 0, max_chars)),
     };
     let mut out = Vec::new();
     if from > 0 {
@@ -203,12 +82,165 @@ pub fn snippet(text: &str, terms: &[Vec<QueryWord>], max_chars: usize) -> Vec<Se
 
 /// A word of the text that the query asks for.
 struct Match {
+    /// Which word of the text it is.
+    index: usize,
     start: usize,
     end: usize,
-    char_start: usize,
-    char_end: usize,
     /// Which of the terms it belongs to.
-    word: usize,
+    term: usize,
+}
+
+/// The number of characters in `s`.
+fn count_chars(s: &str) -> usize {
+    s.bytes().filter(|b| (*b as i8) >= -0x40).count()
+}
+
+/// The words of `text` (`words`, byte ranges in order) that the terms ask for, in order.
+///
+/// A term stands where its words stand in that order, folded; the first term to match a word
+/// keeps it. A term typed with diacritics is kept only where it stands as typed, when it does
+/// somewhere.
+fn matches(text: &str, words: &[(usize, usize)], terms: &[Vec<QueryWord>]) -> Vec<Match> {
+    let mut folded = String::new();
+    let fold_at = |i: usize, out: &mut String| {
+        let (s, e) = words[i];
+        fold_into(&text[s..e], out);
+    };
+    // A word whose first letter folds to no first letter of a term is not where a term
+    // starts: it is not folded (most words of a text, for a short query).
+    let firsts: Vec<char> = terms
+        .iter()
+        .filter_map(|t| t.first())
+        .filter_map(|w| w.folded.chars().next())
+        .collect();
+    let fold_all = terms.iter().flatten().any(|w| w.folded.is_empty());
+    let may_start = |w: &str| {
+        fold_all
+            || w.chars()
+                .next()
+                .and_then(fold_char)
+                .is_none_or(|f| firsts.contains(&f))
+    };
+    // Where each term stands (its first word), with which term it is.
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    let mut next = String::new();
+    let mut i = 0;
+    while i < words.len() {
+        let (s, e) = words[i];
+        if !may_start(&text[s..e]) {
+            i += 1;
+            continue;
+        }
+        fold_at(i, &mut folded);
+        let hit = terms.iter().position(|t| {
+            t.first().is_some_and(|w| w.folded == folded)
+                && t.iter().enumerate().skip(1).all(|(k, w)| {
+                    i + k < words.len() && {
+                        fold_at(i + k, &mut next);
+                        next == w.folded
+                    }
+                })
+        });
+        match hit {
+            Some(term) => {
+                found.push((term, i));
+                i += terms[term].len();
+            }
+            None => i += 1,
+        }
+    }
+    // Terms typed with diacritics: only where they stand as typed, when they do somewhere.
+    let mut exact = String::new();
+    let typed: Vec<bool> = found
+        .iter()
+        .map(|&(term, at)| {
+            terms[term].iter().enumerate().all(|(k, w)| {
+                let (s, e) = words[at + k];
+                !w.diacritics || {
+                    exact_into(&text[s..e], &mut exact);
+                    exact == w.exact
+                }
+            })
+        })
+        .collect();
+    let term_typed: Vec<bool> = (0..terms.len())
+        .map(|t| found.iter().zip(&typed).any(|(f, ok)| f.0 == t && *ok))
+        .collect();
+    let mut matched = Vec::new();
+    for (&(term, at), ok) in found.iter().zip(&typed) {
+        if term_typed[term] && !ok {
+            continue;
+        }
+        for (index, &(start, end)) in words.iter().enumerate().skip(at).take(terms[term].len()) {
+            matched.push(Match {
+                index,
+                start,
+                end,
+                term,
+            });
+        }
+    }
+    matched
+}
+
+/// The bytes of `text` to show for `matched` (see [`matches`]), at most about `max_chars`
+/// characters: the window (starting at a match) that holds the most different terms, then
+/// the most matches; None when nothing matched.
+fn window(
+    text: &str,
+    words: &[(usize, usize)],
+    matched: &[Match],
+    max_chars: usize,
+) -> Option<(usize, usize)> {
+    if matched.is_empty() {
+        return None;
+    }
+    // Where each match starts and ends, in characters.
+    let mut spans = Vec::with_capacity(matched.len());
+    let (mut byte, mut chars) = (0, 0);
+    for m in matched {
+        chars += count_chars(&text[byte..m.start]);
+        let start = chars;
+        chars += count_chars(&text[m.start..m.end]);
+        byte = m.end;
+        spans.push((start, chars));
+    }
+    let mut best = (0usize, 0u32, 0usize, 0usize);
+    for (i, &(first_start, first_end)) in spans.iter().enumerate() {
+        let mut seen = 0u64;
+        let mut n = 0;
+        let mut end = first_end;
+        for (m, &(_, m_end)) in matched[i..].iter().zip(&spans[i..]) {
+            if m_end - first_start > max_chars {
+                break;
+            }
+            seen |= 1 << (m.term % 64);
+            n += 1;
+            end = m_end;
+        }
+        if (seen.count_ones(), n) > (best.1, best.2) {
+            best = (i, seen.count_ones(), n, end);
+        }
+    }
+    let first = &matched[best.0];
+    let first_chars = spans[best.0].0;
+    // A text no longer than the window is shown whole.
+    if text.len() <= max_chars || chars + count_chars(&text[byte..]) <= max_chars {
+        return Some((0, byte_after_chars(text, 0, max_chars)));
+    }
+    // Start a little before the first match, at a word start, but not so far before that the
+    // window's last match falls out: the earliest word start within the lead.
+    let lead = (max_chars / 5).min(max_chars.saturating_sub(best.3 - first_chars));
+    let mut start = first.start;
+    let mut back = 0;
+    for &(s, _) in words[..first.index].iter().rev() {
+        back += count_chars(&text[s..start]);
+        if back > lead {
+            break;
+        }
+        start = s;
+    }
+    Some((start, byte_after_chars(text, start, max_chars)))
 }
 
 /// The byte offset `n` characters after `from` (or the end), moved back to the end of a word so
