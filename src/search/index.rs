@@ -16,14 +16,13 @@ use tantivy::query::{
     TermQuery,
 };
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions, Value,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 
 use super::analyzer::{self, VietTokenizer};
 use super::document::RecordDoc;
-use super::query::{DueFilter, Filter, Query, TextTerm, day_number};
+use super::query::{DayRange, DueFilter, Filter, Query, TextTerm, day_number};
 use super::ranking::{FirstByText, TopRanked, doc_sets, raise_together};
 use super::snippet::snippet;
 use super::{Hit, SearchError};
@@ -35,8 +34,8 @@ use crate::store::{Store, StoreError};
 
 /// Changes when the analysis changes: an index of another version is rebuilt. (An index whose
 /// schema differs from this version's is rebuilt whatever its number: see `open_dir`.)
-const FORMAT: u32 = 6;
-/// Recurring due dates are indexed for these years.
+const FORMAT: u32 = 7;
+/// A recurring due date is found by the dates it falls on in these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
 
 #[derive(Clone, Copy)]
@@ -49,8 +48,10 @@ struct Fields {
     lead: Field,
     status: Field,
     period: Field,
-    due_rule: Field,
-    due_day: Field,
+    /// When the work is due, as written (`2025-12-31`, `monthly:31`, `continuous`): dates sort
+    /// as days do, and the few distinct rules are read from the index when a query asks for
+    /// dates (see `due_dates_query`).
+    due: Field,
     /// The title's words, folded and exact (ranking: records named by the words come first).
     title_f: Field,
     title_x: Field,
@@ -86,8 +87,7 @@ fn schema() -> (Schema, Fields) {
         lead: b.add_text_field("lead", STRING),
         status: b.add_text_field("status", STRING | STORED),
         period: b.add_text_field("period", STRING),
-        due_rule: b.add_text_field("due_rule", STRING),
-        due_day: b.add_i64_field("due_day", INDEXED),
+        due: b.add_text_field("due", STRING),
         title_f: b.add_text_field("title_f", text(analyzer::TITLE)),
         title_x: b.add_text_field("title_x", text(analyzer::EXACT)),
         text_f: b.add_text_field("text_f", text(analyzer::FOLDED).set_stored()),
@@ -464,7 +464,7 @@ impl SearchIndex {
             // Nothing to rank by: the records in path order.
             searcher
                 .search(
-                    &self.matching(query),
+                    &self.matching(&searcher, query),
                     &FirstByText {
                         field: "path",
                         limit,
@@ -533,7 +533,7 @@ impl SearchIndex {
             })
         };
         let (allow, deny) = (
-            sets(self.filters_query(query))?,
+            sets(self.filters_query(searcher, query))?,
             sets(self.excluded_query(query))?,
         );
         let typed_with_diacritics = query
@@ -579,10 +579,8 @@ impl SearchIndex {
 
     /// How many records match a query.
     pub fn count(&self, query: &Query) -> Result<usize, SearchError> {
-        Ok(self
-            .reader
-            .searcher()
-            .search(&self.matching(query), &tantivy::collector::Count)?)
+        let searcher = self.reader.searcher();
+        Ok(searcher.search(&self.matching(&searcher, query), &tantivy::collector::Count)?)
     }
 
     fn term(field: Field, text: &str) -> Box<dyn TantivyQuery> {
@@ -688,8 +686,12 @@ impl SearchIndex {
     }
 
     /// Records every filter matches.
-    fn filters_query(&self, query: &Query) -> Option<Box<dyn TantivyQuery>> {
-        let filters = query.filters.iter().map(|f| self.filter_query(f));
+    fn filters_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &Query,
+    ) -> Option<Box<dyn TantivyQuery>> {
+        let filters = query.filters.iter().map(|f| self.filter_query(searcher, f));
         all_of(Occur::Must, filters.collect())
     }
 
@@ -707,7 +709,7 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(qs))
     }
 
-    fn filter_query(&self, filter: &Filter) -> Box<dyn TantivyQuery> {
+    fn filter_query(&self, searcher: &tantivy::Searcher, filter: &Filter) -> Box<dyn TantivyQuery> {
         let f = self.fields;
         let q = match filter {
             Filter::Kind(kinds) => Self::keyword_query(
@@ -727,27 +729,8 @@ impl SearchIndex {
                     .iter()
                     .map(|d| {
                         let q: Box<dyn TantivyQuery> = match d {
-                            DueFilter::Rules(r) => Self::keyword_query(f.due_rule, r),
-                            DueFilter::Dates(r) => {
-                                let b = |v: Option<i64>| match v {
-                                    Some(v) => Bound::Included(Term::from_field_i64(f.due_day, v)),
-                                    None => Bound::Unbounded,
-                                };
-                                let (lo, hi) = (b(r.from), b(r.to));
-                                // One open end: keep the field known to the range query.
-                                let (lo, hi) = match (lo, hi) {
-                                    (Bound::Unbounded, hi) => (
-                                        Bound::Included(Term::from_field_i64(f.due_day, i64::MIN)),
-                                        hi,
-                                    ),
-                                    (lo, Bound::Unbounded) => (
-                                        lo,
-                                        Bound::Included(Term::from_field_i64(f.due_day, i64::MAX)),
-                                    ),
-                                    x => x,
-                                };
-                                Box::new(RangeQuery::new(lo, hi))
-                            }
+                            DueFilter::Rules(r) => self.due_rules_query(r),
+                            DueFilter::Dates(r) => self.due_dates_query(searcher, r),
                         };
                         (Occur::Should, q)
                     })
@@ -758,15 +741,85 @@ impl SearchIndex {
         Box::new(ConstScoreQuery::new(q, 0.0))
     }
 
+    /// Records due by one of the rules named (`continuous`, `monthly` …; see `DUE_RULES`).
+    fn due_rules_query(&self, rules: &[String]) -> Box<dyn TantivyQuery> {
+        let field = self.fields.due;
+        let qs = rules
+            .iter()
+            .map(|r| {
+                let q: Box<dyn TantivyQuery> = if r == "continuous" {
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, r),
+                        IndexRecordOption::Basic,
+                    ))
+                } else {
+                    // `monthly:31` …: every term from `monthly:` to `monthly;`.
+                    Box::new(RangeQuery::new(
+                        Bound::Included(Term::from_field_text(field, &format!("{r}:"))),
+                        Bound::Excluded(Term::from_field_text(field, &format!("{r};"))),
+                    ))
+                };
+                (Occur::Should, q)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(qs))
+    }
+
+    /// Records due on a day of `range`: those due on a date in it, and those whose recurring
+    /// rule falls in it. The rules are the few distinct terms after the dates in each
+    /// segment; each is asked for as a term when it falls in the range.
+    fn due_dates_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        range: &DayRange,
+    ) -> Box<dyn TantivyQuery> {
+        let field = self.fields.due;
+        let (from, to) = (range.from.map(due_day_text), range.to.map(due_day_text));
+        let mut qs: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![(
+            Occur::Should,
+            due_terms_between(field, from.as_deref(), to.as_deref()),
+        )];
+        let mut rules = std::collections::BTreeSet::new();
+        for reader in searcher.segment_readers() {
+            // A segment that cannot be read gives no rule here; the search itself reports it.
+            let Ok(index) = reader.inverted_index(field) else {
+                continue;
+            };
+            let Ok(mut stream) = index.terms().range().ge(b"a").into_stream() else {
+                continue;
+            };
+            while stream.advance() {
+                if let Ok(rule) = std::str::from_utf8(stream.key()) {
+                    rules.insert(rule.to_string());
+                }
+            }
+        }
+        for rule in rules {
+            if rule
+                .parse::<Due>()
+                .is_ok_and(|d| recurs_within(&d, range.from, range.to))
+            {
+                qs.push((
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, &rule),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
+        }
+        Box::new(BooleanQuery::new(qs))
+    }
+
     /// Every record the query matches (words folded), unscored.
-    fn matching(&self, query: &Query) -> Box<dyn TantivyQuery> {
+    fn matching(&self, searcher: &tantivy::Searcher, query: &Query) -> Box<dyn TantivyQuery> {
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
         for t in &query.terms {
             let mut must = Vec::new();
             self.term_clauses(t, false, false, true, &mut must);
             clauses.extend(must.into_iter().map(|q| (Occur::Must, q)));
         }
-        if let Some(f) = self.filters_query(query) {
+        if let Some(f) = self.filters_query(searcher, query) {
             clauses.push((Occur::Must, f));
         }
         if clauses.is_empty() {
@@ -800,15 +853,36 @@ fn period_terms(p: &Period) -> Vec<String> {
     out
 }
 
-fn due_rule(d: &Due) -> &'static str {
-    match d {
-        Due::On(_) => "date",
-        Due::Continuous => "continuous",
-        Due::Yearly { .. } => "yearly",
-        Due::HalfYearly { .. } => "half-yearly",
-        Due::Quarterly { .. } => "quarterly",
-        Due::Monthly { .. } => "monthly",
-    }
+/// The `due` terms from `from` to `to` (inclusive; None is open) as a range query. Dates are
+/// written `YYYY-MM-DD` and rules start with a letter: the dates are the terms below ":".
+fn due_terms_between(field: Field, from: Option<&str>, to: Option<&str>) -> Box<dyn TantivyQuery> {
+    let term = |s: &str| Term::from_field_text(field, s);
+    Box::new(RangeQuery::new(
+        Bound::Included(term(from.unwrap_or("0"))),
+        match to {
+            Some(t) => Bound::Included(term(t)),
+            None => Bound::Excluded(term(":")),
+        },
+    ))
+}
+
+/// A day number (`YYYYMMDD`, see [`day_number`]) as the date a `due` term holds.
+fn due_day_text(day: i64) -> String {
+    format!("{:04}-{:02}-{:02}", day / 10000, day / 100 % 100, day % 100)
+}
+
+/// Whether a recurring rule falls on a day from `from` to `to` (day numbers, inclusive;
+/// None is open) in one of [`DUE_YEARS`].
+fn recurs_within(due: &Due, from: Option<i64>, to: Option<i64>) -> bool {
+    let (lo, hi) = (from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX));
+    let first = (*DUE_YEARS.start()).max(lo.div_euclid(10000).clamp(0, 9999) as i16);
+    let last = (*DUE_YEARS.end()).min(hi.div_euclid(10000).clamp(0, 9999) as i16);
+    (first..=last).any(|y| {
+        due.occurrences_in_year(y)
+            .into_iter()
+            .map(day_number)
+            .any(|d| lo <= d && d <= hi)
+    })
 }
 
 fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
@@ -842,17 +916,7 @@ fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
         }
     }
     if let Some(due) = &r.due {
-        d.add_text(f.due_rule, due_rule(due));
-        let days: Vec<i64> = match due {
-            Due::On(date) => vec![day_number(*date)],
-            other => DUE_YEARS
-                .flat_map(|y| other.occurrences_in_year(y))
-                .map(day_number)
-                .collect(),
-        };
-        for v in days {
-            d.add_i64(f.due_day, v);
-        }
+        d.add_text(f.due, due.to_string());
     }
     d
 }

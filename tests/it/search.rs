@@ -197,6 +197,125 @@ fn agency_and_status_filters_return_exactly_those_assignments() {
     assert_eq!(with_huyen.len() + without.len(), all.len());
 }
 
+/// Whether `due` falls on a day from `from` to `to` (inclusive; None is open): a date
+/// anywhere, a recurring rule in the years recurring dues are searched for (2020–2040).
+fn due_within(
+    due: &kehoach::model::Due,
+    from: Option<jiff::civil::Date>,
+    to: Option<jiff::civil::Date>,
+) -> bool {
+    let inside = |d: &jiff::civil::Date| from.is_none_or(|f| f <= *d) && to.is_none_or(|t| *d <= t);
+    match due {
+        kehoach::model::Due::On(d) => inside(d),
+        rule => (2020..=2040).any(|y| rule.occurrences_in_year(y).iter().any(inside)),
+    }
+}
+
+#[test]
+fn due_filters_agree_with_every_kind_of_due() {
+    use kehoach::model::Due;
+    let r = TestRepo::sample();
+    // Every kind of due, dates in and out of the years rules are searched for; some
+    // committed, the last few left as uncommitted edits.
+    let dues = [
+        "monthly:31",
+        "monthly:05",
+        "quarterly:03-25",
+        "half-yearly:06-20",
+        "yearly:02-29",
+        "yearly:12-15",
+        "2025-12-31",
+        "2019-01-01",
+        "2041-06-30",
+        "continuous",
+        "2025-07-01",
+    ];
+    let loaded = store(&r).load().unwrap();
+    let assignments: Vec<String> = loaded
+        .records
+        .assignments
+        .iter()
+        .map(|a| a.record.id.clone())
+        .collect();
+    assert!(assignments.len() > dues.len(), "{}", assignments.len());
+    for (i, id) in assignments.iter().enumerate() {
+        let rel = sample_assignment(id);
+        let text = r.read(&rel);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("due = "))
+            .unwrap()
+            .to_string();
+        let due = dues[i % dues.len()];
+        r.write(&rel, &text.replace(&line, &format!("due = \"{due}\"")));
+        if i == assignments.len() - 4 {
+            r.git(&["commit", "-qam", "Set every kind of due"]);
+        }
+    }
+    let index = SearchIndex::open(&store(&r)).unwrap();
+    let date = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+    let ranges = [
+        ("<2025-12-31", None, Some(date("2025-12-30"))),
+        ("<=2025-12-31", None, Some(date("2025-12-31"))),
+        (">2025-12-31", Some(date("2026-01-01")), None),
+        (
+            "2025-07..2025-07",
+            Some(date("2025-07-01")),
+            Some(date("2025-07-31")),
+        ),
+        (
+            "2024-02-29",
+            Some(date("2024-02-29")),
+            Some(date("2024-02-29")),
+        ),
+        (
+            "2025-02-28",
+            Some(date("2025-02-28")),
+            Some(date("2025-02-28")),
+        ),
+        (
+            "2025-q1",
+            Some(date("2025-01-01")),
+            Some(date("2025-03-31")),
+        ),
+        ("2019", Some(date("2019-01-01")), Some(date("2019-12-31"))),
+        (">=2040-12", Some(date("2040-12-01")), None),
+        ("2041", Some(date("2041-01-01")), Some(date("2041-12-31"))),
+    ];
+    for (value, from, to) in ranges {
+        let want = assignments_where(&r, |a| due_within(&a.due, from, to));
+        let q = format!("kind:assignment due:{value}");
+        assert_eq!(sorted(ids(&index, &q)), want, "{q}");
+        assert!(
+            !want.is_empty() || value == "2019",
+            "{q} finds none: a weak check"
+        );
+    }
+    // A rule's name is how its dues are written: `monthly:31`, `continuous`.
+    let is = |due: &Due, rule: &str| {
+        let written = due.to_string();
+        written == rule || written.starts_with(&format!("{rule}:"))
+    };
+    for rule in [
+        "continuous",
+        "yearly",
+        "half-yearly",
+        "quarterly",
+        "monthly",
+    ] {
+        let want = assignments_where(&r, |a| is(&a.due, rule));
+        assert!(!want.is_empty(), "{rule}");
+        assert_eq!(sorted(ids(&index, &format!("due:{rule}"))), want, "{rule}");
+    }
+    assert_eq!(
+        sorted(ids(&index, "due:monthly,quarterly")),
+        assignments_where(&r, |a| matches!(
+            a.due,
+            Due::Monthly { .. } | Due::Quarterly { .. }
+        ))
+    );
+}
+
 #[test]
 fn query_errors_are_explained() {
     let r = TestRepo::demo();
