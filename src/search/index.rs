@@ -34,24 +34,27 @@ use crate::store::{Store, StoreError};
 
 /// Changes when the analysis changes: an index of another version is rebuilt. (An index whose
 /// schema differs from this version's is rebuilt whatever its number: see `open_dir`.)
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 /// A recurring due date is found by the dates it falls on in these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
 
 #[derive(Clone, Copy)]
 struct Fields {
     path: Field,
+    /// Shown with a hit, not searched.
     kind: Field,
     id: Field,
     plan: Field,
-    agency: Field,
-    lead: Field,
     status: Field,
-    period: Field,
-    /// When the work is due, as written (`2025-12-31`, `monthly:31`, `continuous`): dates sort
-    /// as days do, and the few distinct rules are read from the index when a query asks for
-    /// dates (see `due_dates_query`).
-    due: Field,
+    /// What the filters ask for, as `name:value` terms ([`key`]): `kind:assignment`,
+    /// `plan:…`, `agency:…` (lead or coordinating), `lead:…`, `status:…`, `period:…` (the
+    /// period and those holding it) and `due:…`. One field for all of them: tantivy writes
+    /// the terms of each indexed field on its own, which a catch-up of one record pays for.
+    ///
+    /// A due is as written (`due:2025-12-31`, `due:monthly:31`, `due:continuous`): dates
+    /// sort as days do, and the few distinct rules are read from the index when a query asks
+    /// for dates (see `due_dates_query`).
+    keys: Field,
     /// The title's words, folded and exact (ranking: records named by the words come first).
     title_f: Field,
     title_x: Field,
@@ -80,14 +83,11 @@ fn schema() -> (Schema, Fields) {
     };
     let f = Fields {
         path: b.add_text_field("path", STRING | STORED | FAST),
-        kind: b.add_text_field("kind", STRING | STORED),
-        id: b.add_text_field("id", STRING | STORED),
-        plan: b.add_text_field("plan", STRING | STORED),
-        agency: b.add_text_field("agency", STRING),
-        lead: b.add_text_field("lead", STRING),
-        status: b.add_text_field("status", STRING | STORED),
-        period: b.add_text_field("period", STRING),
-        due: b.add_text_field("due", STRING),
+        kind: b.add_text_field("kind", STORED),
+        id: b.add_text_field("id", STORED),
+        plan: b.add_text_field("plan", STORED),
+        status: b.add_text_field("status", STORED),
+        keys: b.add_text_field("keys", STRING),
         title_f: b.add_text_field("title_f", text(analyzer::TITLE)),
         title_x: b.add_text_field("title_x", text(analyzer::EXACT)),
         text_f: b.add_text_field("text_f", text(analyzer::FOLDED).set_stored()),
@@ -695,12 +695,13 @@ impl SearchIndex {
         all_of(Occur::Must, filters.collect())
     }
 
-    fn keyword_query(field: Field, values: &[String]) -> Box<dyn TantivyQuery> {
+    /// Records with any of `values` for the filter `name`.
+    fn keyword_query(&self, name: &str, values: &[String]) -> Box<dyn TantivyQuery> {
         let qs: Vec<(Occur, Box<dyn TantivyQuery>)> = values
             .iter()
             .map(|v| {
                 let q: Box<dyn TantivyQuery> = Box::new(TermQuery::new(
-                    Term::from_field_text(field, v),
+                    Term::from_field_text(self.fields.keys, &key(name, v)),
                     IndexRecordOption::Basic,
                 ));
                 (Occur::Should, q)
@@ -710,20 +711,19 @@ impl SearchIndex {
     }
 
     fn filter_query(&self, searcher: &tantivy::Searcher, filter: &Filter) -> Box<dyn TantivyQuery> {
-        let f = self.fields;
         let q = match filter {
-            Filter::Kind(kinds) => Self::keyword_query(
-                f.kind,
+            Filter::Kind(kinds) => self.keyword_query(
+                "kind",
                 &kinds
                     .iter()
                     .map(|k| k.as_str().to_string())
                     .collect::<Vec<_>>(),
             ),
-            Filter::Plan(v) => Self::keyword_query(f.plan, v),
-            Filter::Agency(v) => Self::keyword_query(f.agency, v),
-            Filter::Lead(v) => Self::keyword_query(f.lead, v),
-            Filter::Status(v) => Self::keyword_query(f.status, v),
-            Filter::Period(v) => Self::keyword_query(f.period, v),
+            Filter::Plan(v) => self.keyword_query("plan", v),
+            Filter::Agency(v) => self.keyword_query("agency", v),
+            Filter::Lead(v) => self.keyword_query("lead", v),
+            Filter::Status(v) => self.keyword_query("status", v),
+            Filter::Period(v) => self.keyword_query("period", v),
             Filter::Due(dues) => {
                 let qs: Vec<(Occur, Box<dyn TantivyQuery>)> = dues
                     .iter()
@@ -743,25 +743,23 @@ impl SearchIndex {
 
     /// Records due by one of the rules named (`continuous`, `monthly` …; see `DUE_RULES`).
     fn due_rules_query(&self, rules: &[String]) -> Box<dyn TantivyQuery> {
-        let field = self.fields.due;
-        let qs = rules
-            .iter()
-            .map(|r| {
-                let q: Box<dyn TantivyQuery> = if r == "continuous" {
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, r),
-                        IndexRecordOption::Basic,
-                    ))
-                } else {
-                    // `monthly:31` …: every term from `monthly:` to `monthly;`.
-                    Box::new(RangeQuery::new(
-                        Bound::Included(Term::from_field_text(field, &format!("{r}:"))),
-                        Bound::Excluded(Term::from_field_text(field, &format!("{r};"))),
-                    ))
-                };
-                (Occur::Should, q)
-            })
-            .collect();
+        let (continuous, recurring): (Vec<String>, Vec<String>) =
+            rules.iter().cloned().partition(|r| r == "continuous");
+        let mut qs = Vec::new();
+        if !continuous.is_empty() {
+            qs.push((Occur::Should, self.keyword_query("due", &continuous)));
+        }
+        for r in recurring {
+            // `due:monthly:31` …: every term from `due:monthly:` to `due:monthly;`.
+            let term = |end: char| {
+                Term::from_field_text(self.fields.keys, &key("due", &format!("{r}{end}")))
+            };
+            let q: Box<dyn TantivyQuery> = Box::new(RangeQuery::new(
+                Bound::Included(term(':')),
+                Bound::Excluded(term(';')),
+            ));
+            qs.push((Occur::Should, q));
+        }
         Box::new(BooleanQuery::new(qs))
     }
 
@@ -773,7 +771,7 @@ impl SearchIndex {
         searcher: &tantivy::Searcher,
         range: &DayRange,
     ) -> Box<dyn TantivyQuery> {
-        let field = self.fields.due;
+        let field = self.fields.keys;
         let (from, to) = (range.from.map(due_day_text), range.to.map(due_day_text));
         let mut qs: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![(
             Occur::Should,
@@ -785,11 +783,15 @@ impl SearchIndex {
             let Ok(index) = reader.inverted_index(field) else {
                 continue;
             };
-            let Ok(mut stream) = index.terms().range().ge(b"a").into_stream() else {
+            let Ok(mut stream) = index.terms().range().ge(b"due:a").lt(b"due;").into_stream()
+            else {
                 continue;
             };
             while stream.advance() {
-                if let Ok(rule) = std::str::from_utf8(stream.key()) {
+                if let Some(rule) = std::str::from_utf8(stream.key())
+                    .ok()
+                    .and_then(|k| k.strip_prefix("due:"))
+                {
                     rules.insert(rule.to_string());
                 }
             }
@@ -802,7 +804,7 @@ impl SearchIndex {
                 qs.push((
                     Occur::Should,
                     Box::new(TermQuery::new(
-                        Term::from_field_text(field, &rule),
+                        Term::from_field_text(field, &key("due", &rule)),
                         IndexRecordOption::Basic,
                     )),
                 ));
@@ -853,10 +855,16 @@ fn period_terms(p: &Period) -> Vec<String> {
     out
 }
 
-/// The `due` terms from `from` to `to` (inclusive; None is open) as a range query. Dates are
-/// written `YYYY-MM-DD` and rules start with a letter: the dates are the terms below ":".
+/// The term of a filter's value: `kind:assignment`.
+fn key(name: &str, value: &str) -> String {
+    format!("{name}:{value}")
+}
+
+/// The dates due from `from` to `to` (inclusive; None is open) as a range of terms. Dates are
+/// written `YYYY-MM-DD` and rules start with a letter: the dates are the terms from `due:0`
+/// to `due::`.
 fn due_terms_between(field: Field, from: Option<&str>, to: Option<&str>) -> Box<dyn TantivyQuery> {
-    let term = |s: &str| Term::from_field_text(field, s);
+    let term = |s: &str| Term::from_field_text(field, &key("due", s));
     Box::new(RangeQuery::new(
         Bound::Included(term(from.unwrap_or("0"))),
         match to {
@@ -901,22 +909,23 @@ fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
         f.text_x => r.title.as_str(),
         f.text_x => r.text.as_str(),
     );
+    let mut keys = vec![key("kind", r.kind.as_str()), key("status", &r.status)];
     if let Some(p) = &r.plan {
         d.add_text(f.plan, p);
+        keys.push(key("plan", p));
     }
-    for a in &r.agencies {
-        d.add_text(f.agency, a);
-    }
+    keys.extend(r.agencies.iter().map(|a| key("agency", a)));
     if let Some(l) = &r.lead {
-        d.add_text(f.lead, l);
+        keys.push(key("lead", l));
     }
     if let Some(p) = &r.period {
-        for t in period_terms(p) {
-            d.add_text(f.period, &t);
-        }
+        keys.extend(period_terms(p).iter().map(|t| key("period", t)));
     }
     if let Some(due) = &r.due {
-        d.add_text(f.due, due.to_string());
+        keys.push(key("due", &due.to_string()));
+    }
+    for k in keys {
+        d.add_text(f.keys, k);
     }
     d
 }
