@@ -239,50 +239,28 @@ fn due_filters_agree_with_every_kind_of_due() {
         .collect();
     assert!(assignments.len() > dues.len(), "{}", assignments.len());
     for (i, id) in assignments.iter().enumerate() {
-        let rel = sample_assignment(id);
-        let text = r.read(&rel);
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("due = "))
-            .unwrap()
-            .to_string();
-        let due = dues[i % dues.len()];
-        r.write(&rel, &text.replace(&line, &format!("due = \"{due}\"")));
+        set_field(&r, id, "due", dues[i % dues.len()]);
         if i == assignments.len() - 4 {
             r.git(&["commit", "-qam", "Set every kind of due"]);
         }
     }
     let index = SearchIndex::open(&store(&r)).unwrap();
-    let date = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+    // The filter's value, and the first and last day it means ("" is open).
     let ranges = [
-        ("<2025-12-31", None, Some(date("2025-12-30"))),
-        ("<=2025-12-31", None, Some(date("2025-12-31"))),
-        (">2025-12-31", Some(date("2026-01-01")), None),
-        (
-            "2025-07..2025-07",
-            Some(date("2025-07-01")),
-            Some(date("2025-07-31")),
-        ),
-        (
-            "2024-02-29",
-            Some(date("2024-02-29")),
-            Some(date("2024-02-29")),
-        ),
-        (
-            "2025-02-28",
-            Some(date("2025-02-28")),
-            Some(date("2025-02-28")),
-        ),
-        (
-            "2025-q1",
-            Some(date("2025-01-01")),
-            Some(date("2025-03-31")),
-        ),
-        ("2019", Some(date("2019-01-01")), Some(date("2019-12-31"))),
-        (">=2040-12", Some(date("2040-12-01")), None),
-        ("2041", Some(date("2041-01-01")), Some(date("2041-12-31"))),
+        ("<2025-12-31", "", "2025-12-30"),
+        ("<=2025-12-31", "", "2025-12-31"),
+        (">2025-12-31", "2026-01-01", ""),
+        ("2025-07..2025-07", "2025-07-01", "2025-07-31"),
+        ("2024-02-29", "2024-02-29", "2024-02-29"),
+        ("2025-02-28", "2025-02-28", "2025-02-28"),
+        ("2025-q1", "2025-01-01", "2025-03-31"),
+        ("2019", "2019-01-01", "2019-12-31"),
+        (">=2040-12", "2040-12-01", ""),
+        ("2041", "2041-01-01", "2041-12-31"),
     ];
+    let date = |s: &str| (!s.is_empty()).then(|| s.parse::<jiff::civil::Date>().unwrap());
     for (value, from, to) in ranges {
+        let (from, to) = (date(from), date(to));
         let want = assignments_where(&r, |a| due_within(&a.due, from, to));
         let q = format!("kind:assignment due:{value}");
         assert_eq!(sorted(ids(&index, &q)), want, "{q}");
@@ -496,15 +474,23 @@ fn text_and_queries_pasted_with_invisible_characters_are_found_by_what_they_show
     assert!(!out.contains('\u{200F}'), "{out}");
 }
 
-fn set_title(r: &TestRepo, id: &str, title: &str) {
+/// Writes a string field of an assignment of the sample plan (not committed).
+fn set_field(r: &TestRepo, id: &str, field: &str, value: &str) {
     let rel = sample_assignment(id);
     let text = r.read(&rel);
     let line = text
         .lines()
-        .find(|l| l.starts_with("title = "))
+        .find(|l| l.starts_with(&format!("{field} = ")))
         .unwrap()
         .to_string();
-    r.write(&rel, &text.replace(&line, &format!("title = \"{title}\"")));
+    r.write(
+        &rel,
+        &text.replace(&line, &format!("{field} = \"{value}\"")),
+    );
+}
+
+fn set_title(r: &TestRepo, id: &str, title: &str) {
+    set_field(r, id, "title", title);
 }
 
 #[test]
