@@ -46,11 +46,13 @@ fn push(out: &mut Vec<Segment>, text: String, hl: bool) {
 /// typed is marked only there: "bà" marks "bà", not "ba" or "bá" beside it; where it is not,
 /// every form that folds alike is marked (that is what matched).
 pub fn snippet(text: &str, terms: &[Vec<QueryWord>], max_chars: usize) -> Vec<Segment> {
-    let words: Vec<(usize, usize)> = word_ranges(text).collect();
-    let matched = if terms.is_empty() {
-        vec![]
+    // Without words to find (a query of filters only), the start of the text.
+    let (words, matched) = if terms.is_empty() {
+        (vec![], vec![])
     } else {
-        matches(text, &words, terms)
+        let words: Vec<(usize, usize)> = word_ranges(text).collect();
+        let matched = matches(text, &words, terms);
+        (words, matched)
     };
     let (from, to) = match window(text, &words, &matched, max_chars) {
         Some(w) => w,
@@ -205,6 +207,10 @@ fn window(
         byte = m.end;
         spans.push((start, chars));
     }
+    // A text no longer than the window is shown whole.
+    if text.len() <= max_chars || chars + count_chars(&text[byte..]) <= max_chars {
+        return Some((0, byte_after_chars(text, 0, max_chars)));
+    }
     let mut best = (0usize, 0u32, 0usize, 0usize);
     for (i, &(first_start, first_end)) in spans.iter().enumerate() {
         let mut seen = 0u64;
@@ -224,10 +230,6 @@ fn window(
     }
     let first = &matched[best.0];
     let first_chars = spans[best.0].0;
-    // A text no longer than the window is shown whole.
-    if text.len() <= max_chars || chars + count_chars(&text[byte..]) <= max_chars {
-        return Some((0, byte_after_chars(text, 0, max_chars)));
-    }
     // Start a little before the first match, at a word start, but not so far before that the
     // window's last match falls out: the earliest word start within the lead.
     let lead = (max_chars / 5).min(max_chars.saturating_sub(best.3 - first_chars));
