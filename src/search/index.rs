@@ -743,23 +743,26 @@ impl SearchIndex {
 
     /// Records due by one of the rules named (`continuous`, `monthly` …; see `DUE_RULES`).
     fn due_rules_query(&self, rules: &[String]) -> Box<dyn TantivyQuery> {
-        let (continuous, recurring): (Vec<String>, Vec<String>) =
-            rules.iter().cloned().partition(|r| r == "continuous");
-        let mut qs = Vec::new();
-        if !continuous.is_empty() {
-            qs.push((Occur::Should, self.keyword_query("due", &continuous)));
-        }
-        for r in recurring {
-            // `due:monthly:31` …: every term from `due:monthly:` to `due:monthly;`.
-            let term = |end: char| {
-                Term::from_field_text(self.fields.keys, &key("due", &format!("{r}{end}")))
-            };
-            let q: Box<dyn TantivyQuery> = Box::new(RangeQuery::new(
-                Bound::Included(term(':')),
-                Bound::Excluded(term(';')),
-            ));
-            qs.push((Occur::Should, q));
-        }
+        let qs = rules
+            .iter()
+            .map(|r| {
+                if r == "continuous" {
+                    return (
+                        Occur::Should,
+                        self.keyword_query("due", std::slice::from_ref(r)),
+                    );
+                }
+                // `due:monthly:31` …: every term from `due:monthly:` to `due:monthly;`.
+                let term = |end: char| {
+                    Term::from_field_text(self.fields.keys, &key("due", &format!("{r}{end}")))
+                };
+                let q: Box<dyn TantivyQuery> = Box::new(RangeQuery::new(
+                    Bound::Included(term(':')),
+                    Bound::Excluded(term(';')),
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
         Box::new(BooleanQuery::new(qs))
     }
 
@@ -796,19 +799,15 @@ impl SearchIndex {
                 }
             }
         }
-        for rule in rules {
-            if rule
-                .parse::<Due>()
-                .is_ok_and(|d| recurs_within(&d, range.from, range.to))
-            {
-                qs.push((
-                    Occur::Should,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, &key("due", &rule)),
-                        IndexRecordOption::Basic,
-                    )),
-                ));
-            }
+        let falling: Vec<String> = rules
+            .into_iter()
+            .filter(|rule| {
+                rule.parse::<Due>()
+                    .is_ok_and(|d| recurs_within(&d, range.from, range.to))
+            })
+            .collect();
+        if !falling.is_empty() {
+            qs.push((Occur::Should, self.keyword_query("due", &falling)));
         }
         Box::new(BooleanQuery::new(qs))
     }
