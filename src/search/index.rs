@@ -6,7 +6,7 @@
 //! tree, and re-reads only what differs; a missing, unreadable, corrupt or foreign index is
 //! rebuilt in a fresh folder and swapped in.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
@@ -1499,13 +1499,18 @@ const SNAPSHOT_DIRS: &str = "search.dirs";
 const STATS: &str = "search.stats";
 
 fn fingerprint(stats: &[FileStat]) -> String {
+    fingerprint_of(stats.iter().map(stat_hash))
+}
+
+/// [`fingerprint`] from the files' stat hashes.
+fn fingerprint_of(hashes: impl ExactSizeIterator<Item = u64>) -> String {
     let (mut a, mut b) = (0u64, 0u64);
-    for st in stats {
-        let x = stat_hash(st);
+    let n = hashes.len();
+    for x in hashes {
         a = a.wrapping_add(x);
         b ^= x.rotate_left(17).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
-    format!("{:x}-{a:016x}{b:016x}", stats.len())
+    format!("{n:x}-{a:016x}{b:016x}")
 }
 
 fn stat_hash(st: &FileStat) -> u64 {
@@ -1647,16 +1652,53 @@ fn snapshot_bytes(
     Ok((out, Some(d)))
 }
 
-/// Each file's stat hash by path, from the last exact check: `HASH PATH` lines.
-fn read_stats(store: &Store) -> Option<std::collections::HashMap<String, u64>> {
-    let bytes = store.read_private(STATS).ok()??;
-    let text = String::from_utf8(bytes).ok()?;
-    text.lines()
-        .map(|l| {
-            let (h, p) = l.split_once(' ')?;
-            Some((p.to_string(), u64::from_str_radix(h, 16).ok()?))
-        })
-        .collect()
+/// Each file's stat hash, from the last exact check: `HASH PATH` lines, in the order the
+/// files were walked.
+fn read_stats(store: &Store) -> Option<String> {
+    String::from_utf8(store.read_private(STATS).ok()??).ok()
+}
+
+/// One line of [`read_stats`]: the stat hash and the path.
+fn stat_line(line: &str) -> Option<(u64, &str)> {
+    let (h, p) = line.split_once(' ')?;
+    Some((u64::from_str_radix(h, 16).ok()?, p))
+}
+
+/// The files of `files` whose stat differs from `old` (see [`read_stats`]), and those of
+/// `old` gone since; None when `old` cannot be read.
+///
+/// A walk usually meets the files in the order of the last one: the two lists are compared
+/// line by line for as long as they name the same files, and only what follows (after a file
+/// created, deleted or met in another order) is matched by path.
+fn changed_files(old: &str, files: &[FileStat]) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut lines = old.lines();
+    let mut rest = None;
+    let mut i = 0;
+    while i < files.len()
+        && let Some(line) = lines.next()
+    {
+        let (h, p) = stat_line(line)?;
+        if p != files[i].path {
+            rest = Some((p, h));
+            break;
+        }
+        if h != stat_hash(&files[i]) {
+            out.push(p.to_string());
+        }
+        i += 1;
+    }
+    let mut by_path = lines
+        .map(|l| stat_line(l).map(|(h, p)| (p, h)))
+        .chain(rest.map(Some))
+        .collect::<Option<std::collections::HashMap<&str, u64>>>()?;
+    for f in &files[i..] {
+        if by_path.remove(f.path.as_str()) != Some(stat_hash(f)) {
+            out.push(f.path.clone());
+        }
+    }
+    out.extend(by_path.into_keys().map(String::from));
+    Some(out)
 }
 
 /// The folders a new snapshot records.
@@ -1692,13 +1734,15 @@ fn write_snapshot(
     let is_racy = |m: i64, c: i64| m >= taken || c >= taken;
     let (files_fp, racy) = match files {
         Some(files) => {
+            use std::fmt::Write;
+            let hashes: Vec<u64> = files.iter().map(stat_hash).collect();
             let mut lines = String::with_capacity(files.len() * 64);
-            for f in files {
-                lines.push_str(&format!("{:016x} {}\n", stat_hash(f), f.path));
+            for (f, h) in files.iter().zip(&hashes) {
+                let _ = writeln!(lines, "{h:016x} {}", f.path);
             }
             store.write_private(STATS, lines.as_bytes())?;
             (
-                Some(fingerprint(files)),
+                Some(fingerprint_of(hashes.into_iter())),
                 files
                     .iter()
                     .filter(|s| is_racy(s.mtime_ns, s.ctime_ns))
@@ -1849,17 +1893,10 @@ fn overlay_since(
     cands.extend(in_dirs);
     // Files.
     if let Some(files) = files {
-        let Some(old) = read_stats(store) else {
+        let Some(changed) = read_stats(store).and_then(|old| changed_files(&old, files)) else {
             return Ok(None);
         };
-        let mut seen = HashSet::new();
-        for f in files {
-            seen.insert(f.path.as_str());
-            if old.get(&f.path) != Some(&stat_hash(f)) {
-                cands.insert(f.path.clone());
-            }
-        }
-        cands.extend(old.into_keys().filter(|p| !seen.contains(p.as_str())));
+        cands.extend(changed);
     }
     cands.extend(snap.racy.iter().cloned());
     cands.extend(state.overlay.keys().cloned());
@@ -2270,5 +2307,45 @@ mod tests {
         assert_eq!(fingerprint(&a), fingerprint(&b));
         assert_ne!(fingerprint(&a), fingerprint(&[st("a", 1), st("b", 3)]));
         assert_ne!(fingerprint(&a), fingerprint(&[st("a", 1)]));
+    }
+
+    #[test]
+    fn changed_files_are_found_in_the_order_walked_or_any_other() {
+        use std::fmt::Write;
+        let st = |p: &str, m: i64| FileStat {
+            path: p.into(),
+            size: 10,
+            mtime_ns: m,
+            ctime_ns: m,
+            ino: 1,
+        };
+        let before = [st("a", 1), st("b", 1), st("c", 1), st("d", 1)];
+        let mut old = String::new();
+        for f in &before {
+            writeln!(old, "{:016x} {}", stat_hash(f), f.path).unwrap();
+        }
+        let changed = |files: &[FileStat]| {
+            let mut v = changed_files(&old, files).unwrap();
+            v.sort();
+            v
+        };
+        assert!(changed(&before).is_empty());
+        // One file changed, in the same order.
+        assert_eq!(
+            changed(&[st("a", 1), st("b", 2), st("c", 1), st("d", 1)]),
+            ["b"]
+        );
+        // Created, deleted, and the rest met in another order.
+        assert_eq!(
+            changed(&[st("d", 1), st("a", 1), st("e", 1), st("c", 3)]),
+            ["b", "c", "e"]
+        );
+        // The last files gone, or new ones after the last.
+        assert_eq!(changed(&before[..2]), ["c", "d"]);
+        let more = [&before[..], &[st("f", 1)]].concat();
+        assert_eq!(changed(&more), ["f"]);
+        assert!(changed(&[]).len() == 4);
+        // A damaged line: the stats cannot be trusted.
+        assert_eq!(changed_files("zz a\n", &before), None);
     }
 }
