@@ -2293,15 +2293,19 @@ mod tests {
         assert!(parse_snapshot(&(head, split)).is_none());
     }
 
-    #[test]
-    fn fingerprint_ignores_order_and_sees_any_change() {
-        let st = |p: &str, m: i64| FileStat {
+    /// A file's stat, changed as `m` changes.
+    fn st(p: &str, m: i64) -> FileStat {
+        FileStat {
             path: p.into(),
             size: 10,
             mtime_ns: m,
             ctime_ns: m,
             ino: 1,
-        };
+        }
+    }
+
+    #[test]
+    fn fingerprint_ignores_order_and_sees_any_change() {
         let a = vec![st("a", 1), st("b", 2)];
         let b = vec![st("b", 2), st("a", 1)];
         assert_eq!(fingerprint(&a), fingerprint(&b));
@@ -2312,13 +2316,6 @@ mod tests {
     #[test]
     fn changed_files_are_found_in_the_order_walked_or_any_other() {
         use std::fmt::Write;
-        let st = |p: &str, m: i64| FileStat {
-            path: p.into(),
-            size: 10,
-            mtime_ns: m,
-            ctime_ns: m,
-            ino: 1,
-        };
         let before = [st("a", 1), st("b", 1), st("c", 1), st("d", 1)];
         let mut old = String::new();
         for f in &before {
