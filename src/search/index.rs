@@ -351,7 +351,10 @@ impl SearchIndex {
         let head = store.head_commit_id()?;
         let overlay = wanted_overlay(store)?;
         let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings())
+            .create_in_ram()?;
         register_tokenizers(&index);
         let state = fill(store, &index, fields, &head, &overlay, None)?;
         Ok(SearchIndex {
@@ -1188,6 +1191,21 @@ fn commit_segments(
     Ok(())
 }
 
+/// How a new index keeps its stored text.
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        // Each block of stored text compressed by the thread that wrote it: a thread of its own
+        // for that woke some 35 000 times in a build of 100 000 records.
+        docstore_compress_dedicated_thread: false,
+        // A result's text is read by uncompressing the block that holds it: blocks of 4 kB
+        // (one or two records) instead of 16 took a query's median from 0.39–0.45 ms to
+        // 0.32–0.33 at 100 000 records, for stored text of 80 MB instead of 62 (the whole
+        // index: 128 MB against 112) and no slower a build.
+        docstore_blocksize: 4096,
+        ..Default::default()
+    }
+}
+
 /// Builds a new index beside the old one and swaps it in. The caller holds the lock.
 fn rebuild_locked(
     store: &Store,
@@ -1205,12 +1223,7 @@ fn rebuild_locked(
     let index = Index::create(
         super::dir::CacheDirectory::open(&fresh)?,
         schema,
-        tantivy::IndexSettings {
-            // Each block of stored text compressed by the thread that wrote it: a thread of
-            // its own for that woke some 35 000 times in a build of 100 000 records.
-            docstore_compress_dedicated_thread: false,
-            ..Default::default()
-        },
+        settings(),
     )?;
     register_tokenizers(&index);
     let state = match fill(store, &index, fields, head, overlay, inputs) {
