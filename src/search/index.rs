@@ -1526,6 +1526,21 @@ fn fingerprint_of(hashes: impl ExactSizeIterator<Item = u64>) -> String {
     format!("{n:x}-{a:016x}{b:016x}")
 }
 
+/// Every record file of the work tree with its stat hash ([`stat_hash`]), hashed once for
+/// all that compares and records them.
+struct Walked {
+    files: Vec<FileStat>,
+    hashes: Vec<u64>,
+}
+
+impl Walked {
+    fn of(store: &Store) -> Result<Walked, SearchError> {
+        let files = store.stat_record_files()?;
+        let hashes = files.iter().map(stat_hash).collect();
+        Ok(Walked { files, hashes })
+    }
+}
+
 fn stat_hash(st: &FileStat) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::hash::DefaultHasher::new();
@@ -1688,13 +1703,13 @@ fn stat_line(line: &str) -> Option<(u64, &str)> {
     Some((u64::from_str_radix(h, 16).ok()?, p))
 }
 
-/// The files of `files` whose stat differs from `old` (see [`read_stats`]), and those of
-/// `old` gone since; None when `old` cannot be read.
+/// The files of `files` (with their stat hashes, `hashes`) whose stat differs from `old` (see
+/// [`read_stats`]), and those of `old` gone since; None when `old` cannot be read.
 ///
 /// A walk usually meets the files in the order of the last one: the two lists are compared
 /// line by line for as long as they name the same files, and only what follows (after a file
 /// created, deleted or met in another order) is matched by path.
-fn changed_files(old: &str, files: &[FileStat]) -> Option<Vec<String>> {
+fn changed_files(old: &str, files: &[FileStat], hashes: &[u64]) -> Option<Vec<String>> {
     let mut out = Vec::new();
     let mut lines = old.lines();
     let mut rest = None;
@@ -1707,7 +1722,7 @@ fn changed_files(old: &str, files: &[FileStat]) -> Option<Vec<String>> {
             rest = Some((p, h));
             break;
         }
-        if h != stat_hash(&files[i]) {
+        if h != hashes[i] {
             out.push(p.to_string());
         }
         i += 1;
@@ -1716,8 +1731,8 @@ fn changed_files(old: &str, files: &[FileStat]) -> Option<Vec<String>> {
         .map(|l| stat_line(l).map(|(h, p)| (p, h)))
         .chain(rest.map(Some))
         .collect::<Option<std::collections::HashMap<&str, u64>>>()?;
-    for f in &files[i..] {
-        if by_path.remove(f.path.as_str()) != Some(stat_hash(f)) {
+    for (f, h) in files[i..].iter().zip(&hashes[i..]) {
+        if by_path.remove(f.path.as_str()) != Some(*h) {
             out.push(f.path.clone());
         }
     }
@@ -1749,7 +1764,7 @@ fn new_dirs_id() -> String {
 fn write_snapshot(
     store: &Store,
     folders: Folders<'_>,
-    files: Option<&[FileStat]>,
+    files: Option<&Walked>,
     old: Option<&Snapshot<'_>>,
     taken: i64,
     commit: &Option<String>,
@@ -1757,11 +1772,10 @@ fn write_snapshot(
     // Changed in the same clock tick as the snapshot: a change right after may not show.
     let is_racy = |m: i64, c: i64| m >= taken || c >= taken;
     let (files_fp, racy) = match files {
-        Some(files) => {
-            let hashes: Vec<u64> = files.iter().map(stat_hash).collect();
-            store.write_private(STATS, stats_lines(files, &hashes).as_bytes())?;
+        Some(Walked { files, hashes }) => {
+            store.write_private(STATS, stats_lines(files, hashes).as_bytes())?;
             (
-                Some(fingerprint_of(hashes.into_iter())),
+                Some(fingerprint_of(hashes.iter().copied())),
                 files
                     .iter()
                     .filter(|s| is_racy(s.mtime_ns, s.ctime_ns))
@@ -1900,7 +1914,7 @@ fn overlay_since(
     state: &State,
     snap: &Snapshot<'_>,
     now: Option<&DirsNow<'_>>,
-    files: Option<&[FileStat]>,
+    files: Option<&Walked>,
     head: &Option<String>,
     blobs: &mut HeadBlobs<'_>,
 ) -> Result<Option<Overlay>, SearchError> {
@@ -1912,7 +1926,9 @@ fn overlay_since(
     cands.extend(in_dirs);
     // Files.
     if let Some(files) = files {
-        let Some(changed) = read_stats(store).and_then(|old| changed_files(&old, files)) else {
+        let changed =
+            read_stats(store).and_then(|old| changed_files(&old, &files.files, &files.hashes));
+        let Some(changed) = changed else {
             return Ok(None);
         };
         cands.extend(changed);
@@ -2067,7 +2083,7 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
         _ => None,
     };
     let files = match freshness {
-        Freshness::Exact => Some(store.stat_record_files()?),
+        Freshness::Exact => Some(Walked::of(store)?),
         Freshness::Quick => None,
     };
     let existing = open_dir(&dir);
@@ -2100,7 +2116,7 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
                 state,
                 snap,
                 Some(now),
-                files.as_deref(),
+                files.as_ref(),
                 &head,
                 &mut blobs,
             )?
@@ -2122,14 +2138,7 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
     {
         match catch_up_if_needed(store, index, state, &head, &mut blobs, &overlay, &dir) {
             Ok(si) => {
-                write_snapshot(
-                    store,
-                    dirs,
-                    files.as_deref(),
-                    old_snap.as_ref(),
-                    taken,
-                    &head,
-                )?;
+                write_snapshot(store, dirs, files.as_ref(), old_snap.as_ref(), taken, &head)?;
                 return Ok(si);
             }
             Err(e) => reason = Some(format!("catching up failed ({e})")),
@@ -2139,7 +2148,7 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
     // After a rebuild the file fingerprint must come from a walk, whatever was asked.
     let files = match files {
         Some(f) => f,
-        None => store.stat_record_files()?,
+        None => Walked::of(store)?,
     };
     write_snapshot(store, dirs, Some(&files), None, taken, &head)?;
     si.update = Update::Rebuilt {
@@ -2338,7 +2347,8 @@ mod tests {
         let hashes: Vec<u64> = before.iter().map(stat_hash).collect();
         let old = stats_lines(&before, &hashes);
         let changed = |files: &[FileStat]| {
-            let mut v = changed_files(&old, files).unwrap();
+            let hashes: Vec<u64> = files.iter().map(stat_hash).collect();
+            let mut v = changed_files(&old, files, &hashes).unwrap();
             v.sort();
             v
         };
@@ -2359,6 +2369,6 @@ mod tests {
         assert_eq!(changed(&more), ["f"]);
         assert_eq!(changed(&[]), ["a", "b", "c", "d"]);
         // A damaged line: the stats cannot be trusted.
-        assert_eq!(changed_files("zz a\n", &before), None);
+        assert_eq!(changed_files("zz a\n", &before, &hashes), None);
     }
 }
