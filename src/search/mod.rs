@@ -50,7 +50,9 @@
 //! a tier, BM25, raised for the records that hold the words one after the other in the order
 //! typed (the best 20 of a tier are read for that, so the first results do not depend on the
 //! limit up to 20). Each tier is one intersection of plain terms, which tantivy prunes block by
-//! block: a word found in most records costs about as much as a rare one. Filters and excluded
+//! block: a word found in most records costs about as much as a rare one. A tier whose every
+//! word is in 10 000 records or more is searched segment by segment on two threads when a
+//! second processor is awake to help (see `helper`). Filters and excluded
 //! words are sets of documents checked as candidates arrive, and the words of a phrase are
 //! checked for being next to each other only for the candidates that would enter the top (see
 //! `ranking`).
@@ -58,6 +60,7 @@
 pub mod analyzer;
 mod dir;
 pub mod document;
+mod helper;
 mod index;
 pub mod query;
 mod ranking;

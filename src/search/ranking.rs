@@ -270,15 +270,50 @@ pub(super) struct TopRanked {
     /// Phrases, as terms (with positions) in order.
     pub phrases: Vec<Vec<Term>>,
     /// The score a document of a later segment must beat: the lowest of the best `limit` of
-    /// the segments searched so far (bits of an f32). A document of a later segment with that
-    /// very score would come after them anyway (ties go by segment, then document).
-    pub bar: std::sync::atomic::AtomicU32,
+    /// a segment searched before, with that segment (see [`Bar`]). A document of a later
+    /// segment with that very score would come after them anyway (ties go by segment, then
+    /// document).
+    pub bar: Bar,
 }
 
-impl TopRanked {
+/// The bar a segment sets for the segments after it: the bits of an f32 score, and the
+/// segment that set it. Segments may be searched at once (see `helper`): a segment uses a bar
+/// only when an earlier segment set it.
+pub(super) struct Bar(std::sync::atomic::AtomicU64);
+
+impl Bar {
     /// The bar before any segment was searched.
-    pub fn no_bar() -> std::sync::atomic::AtomicU32 {
-        std::sync::atomic::AtomicU32::new(Score::MIN.to_bits())
+    pub fn none() -> Bar {
+        Bar(std::sync::atomic::AtomicU64::new(Self::pack(
+            Score::MIN,
+            u32::MAX,
+        )))
+    }
+
+    fn pack(score: Score, segment: u32) -> u64 {
+        u64::from(score.to_bits()) << 32 | u64::from(segment)
+    }
+
+    fn unpack(bits: u64) -> (Score, u32) {
+        (f32::from_bits((bits >> 32) as u32), bits as u32)
+    }
+
+    /// The bar for `segment`: the highest an earlier segment set.
+    fn for_segment(&self, segment: u32) -> Score {
+        match Self::unpack(self.0.load(std::sync::atomic::Ordering::Acquire)) {
+            (score, from) if from < segment => score,
+            _ => Score::MIN,
+        }
+    }
+
+    /// Records what `segment` reached, when it is higher than the bar.
+    fn raise(&self, reached: Score, segment: u32) {
+        use std::sync::atomic::Ordering;
+        let _ = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |bits| {
+                (reached > Self::unpack(bits).0).then(|| Self::pack(reached, segment))
+            });
     }
 }
 
@@ -406,15 +441,14 @@ impl Collector for TopRanked {
         {
             return Ok(vec![]);
         }
-        use std::sync::atomic::Ordering;
-        let bar = f32::from_bits(self.bar.load(Ordering::Relaxed));
+        let bar = self.bar.for_segment(segment);
         weight.for_each_pruning(bar, reader, &mut |doc, score| {
             top.offer(doc, score).max(bar)
         })?;
-        // Segments are searched one after the other: the next starts from this bar.
+        // The segments after this one start from this bar.
         let reached = top.threshold();
         if reached > bar {
-            self.bar.store(reached.to_bits(), Ordering::Relaxed);
+            self.bar.raise(reached, segment);
         }
         Ok(top.harvest())
     }
@@ -567,7 +601,7 @@ mod tests {
                             deny: None,
                             skip: HashSet::new(),
                             phrases: vec![],
-                            bar: TopRanked::no_bar(),
+                            bar: Bar::none(),
                         },
                     )
                     .unwrap();
