@@ -1438,7 +1438,7 @@ fn catch_up(
                     "the indexed commit {old} is no longer in the repository"
                 )));
             }
-            store.changed_record_paths(old, new)?
+            blobs.changed(old, new)?
         }
         (None, None) => vec![],
         (None, Some(new)) => store
@@ -1869,11 +1869,13 @@ fn overlay_entry(
 }
 
 /// The blobs of HEAD's record files, looked up folder by folder when first asked for (see
-/// `Store::blobs_at`).
+/// `Store::blobs_at`); and the record files two commits differ in, worked out once.
 struct HeadBlobs<'s> {
     store: &'s Store,
     head: Option<String>,
     blobs: Option<crate::store::tree::BlobsAt<'s>>,
+    /// The last two commits compared, and the record files they differ in.
+    changed: Option<(String, String, Vec<String>)>,
 }
 
 impl<'s> HeadBlobs<'s> {
@@ -1882,7 +1884,22 @@ impl<'s> HeadBlobs<'s> {
             store,
             head: head.clone(),
             blobs: None,
+            changed: None,
         }
+    }
+
+    /// The record files that differ between commits `old` and `new` (see
+    /// `Store::changed_record_paths`): the overlay and the catch-up after it both ask.
+    fn changed(&mut self, old: &str, new: &str) -> Result<Vec<String>, SearchError> {
+        if let Some((o, n, paths)) = &self.changed
+            && o == old
+            && n == new
+        {
+            return Ok(paths.clone());
+        }
+        let paths = self.store.changed_record_paths(old, new)?;
+        self.changed = Some((old.to_string(), new.to_string(), paths.clone()));
+        Ok(paths)
     }
 
     /// The blob of the record file at `rel` in HEAD; None when HEAD has none (or no commit).
@@ -1971,7 +1988,7 @@ fn overlay_since(
             if !store.has_commit(a) {
                 return Ok(None);
             }
-            cands.extend(store.changed_record_paths(a, b)?);
+            cands.extend(blobs.changed(a, b)?);
         }
         (a, b) if a != b => return Ok(None),
         _ => {}
