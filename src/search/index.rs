@@ -2219,20 +2219,13 @@ mod tests {
         // Tantivy's smallest budget is 15 MB, of which its tables take 13.6 from the start.
         let mut out = Segments::new(&index, 16_000_000, &written);
         for i in 0..2_000 {
-            let doc = RecordDoc {
-                kind: Kind::Assignment,
-                id: format!("a{i}"),
-                path: format!("plans/p/assignments/a{i}.toml"),
-                plan: Some("p".into()),
-                agencies: vec![],
-                lead: None,
-                status: "in_progress".into(),
-                period: None,
-                due: None,
-                title: format!("Nhiệm vụ số {i}"),
+            let doc = assignment_doc(
+                &format!("a{i}"),
+                "in_progress",
+                format!("Nhiệm vụ số {i}"),
                 // Words of their own: the terms fill the memory.
-                text: (0..60).map(|k| format!("từ{} ", i * 60 + k)).collect(),
-            };
+                (0..60).map(|k| format!("từ{} ", i * 60 + k)).collect(),
+            );
             out.add(to_tantivy(&fields, &doc)).unwrap();
         }
         out.flush().unwrap();
@@ -2299,6 +2292,23 @@ mod tests {
         assert_eq!(period_terms(&p), ["2025"]);
     }
 
+    /// An assignment of plan `p`, as the index sees it.
+    fn assignment_doc(id: &str, status: &str, title: String, text: String) -> RecordDoc {
+        RecordDoc {
+            kind: Kind::Assignment,
+            id: id.to_string(),
+            path: format!("plans/p/assignments/{id}.toml"),
+            plan: Some("p".into()),
+            agencies: vec![],
+            lead: None,
+            status: status.into(),
+            period: None,
+            due: None,
+            title,
+            text,
+        }
+    }
+
     /// An index in RAM of `segments` segments of `per` assignments each, whose texts hold a
     /// few common words a varying number of times (so that scores differ, and some tie).
     fn index_in_segments(segments: usize, per: usize) -> SearchIndex {
@@ -2318,19 +2328,12 @@ mod tests {
             let text: Vec<&str> = (0..2 + i % 11)
                 .map(|k| words[(i + k * (1 + i % 4)) % words.len()])
                 .collect();
-            let doc = RecordDoc {
-                kind: Kind::Assignment,
-                id: format!("a{i:04}"),
-                path: format!("plans/p/assignments/a{i:04}.toml"),
-                plan: Some("p".into()),
-                agencies: vec![],
-                lead: None,
-                status: if i % 3 == 0 { "in_progress" } else { "done" }.into(),
-                period: None,
-                due: None,
-                title: format!("Nhiệm vụ {}", words[i % words.len()]),
-                text: text.join(" "),
-            };
+            let doc = assignment_doc(
+                &format!("a{i:04}"),
+                if i % 3 == 0 { "in_progress" } else { "done" },
+                format!("Nhiệm vụ {}", words[i % words.len()]),
+                text.join(" "),
+            );
             out.add(to_tantivy(&fields, &doc)).unwrap();
             if (i + 1) % per == 0 {
                 out.flush().unwrap();
