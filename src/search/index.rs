@@ -1902,16 +1902,31 @@ impl<'s> HeadBlobs<'s> {
         Ok(paths)
     }
 
-    /// The blob of the record file at `rel` in HEAD; None when HEAD has none (or no commit).
-    fn get(&mut self, rel: &str) -> Result<Option<String>, SearchError> {
+    /// HEAD's tree, read when first asked for; None when there is no commit.
+    fn at_head(&mut self) -> Result<Option<&mut crate::store::tree::BlobsAt<'s>>, SearchError> {
         let Some(head) = &self.head else {
             return Ok(None);
         };
-        let blobs = match &mut self.blobs {
-            Some(b) => b,
-            None => self.blobs.insert(self.store.blobs_at(head)?),
-        };
-        Ok(blobs.get(rel)?)
+        if self.blobs.is_none() {
+            self.blobs = Some(self.store.blobs_at(head)?);
+        }
+        Ok(self.blobs.as_mut())
+    }
+
+    /// The blob of the record file at `rel` in HEAD; None when HEAD has none (or no commit).
+    fn get(&mut self, rel: &str) -> Result<Option<String>, SearchError> {
+        Ok(match self.at_head()? {
+            Some(blobs) => blobs.get(rel)?,
+            None => None,
+        })
+    }
+
+    /// The record files HEAD has in the folder at `dir` (relative to the data root).
+    fn files_in(&mut self, dir: &str) -> Result<Vec<String>, SearchError> {
+        Ok(match self.at_head()? {
+            Some(blobs) => blobs.record_files_in(dir)?,
+            None => vec![],
+        })
     }
 }
 
@@ -1937,19 +1952,23 @@ fn files_in_changed_dirs(
     store: &Store,
     snap: &Snapshot<'_>,
     now: Option<&DirsNow<'_>>,
+    blobs: &mut HeadBlobs<'_>,
 ) -> Result<Option<Vec<String>>, SearchError> {
-    let mut out = Vec::new();
+    let mut dirs: Vec<&str> = snap.racy_dirs.iter().map(String::as_str).collect();
     if let Some(now) = now {
         if now.gone {
             return Ok(None);
         }
-        for d in &now.changed {
-            out.extend(store.record_files_in(d)?);
-        }
+        dirs.extend(now.changed.iter().map(String::as_str));
     }
-    for d in &snap.racy_dirs {
+    let mut out = Vec::new();
+    for d in dirs {
         out.extend(store.record_files_in(d)?);
+        // And those HEAD has there: a file deleted from the folder is no longer in it.
+        out.extend(blobs.files_in(d)?);
     }
+    out.sort();
+    out.dedup();
     Ok(Some(out))
 }
 
@@ -1968,7 +1987,7 @@ fn overlay_since(
 ) -> Result<Option<Overlay>, SearchError> {
     use std::collections::BTreeSet;
     let mut cands: BTreeSet<String> = BTreeSet::new();
-    let Some(in_dirs) = files_in_changed_dirs(store, snap, now)? else {
+    let Some(in_dirs) = files_in_changed_dirs(store, snap, now, blobs)? else {
         return Ok(None); // a folder went away: let git tell what it held
     };
     cands.extend(in_dirs);
@@ -2038,7 +2057,7 @@ fn catch_up_overlapped(
     let now = dirs_now(store.root(), &snap.dir_stats, &changes);
     // The files of the folders that changed, over the first overlay (which already looked at
     // everything else).
-    let Some(in_dirs) = files_in_changed_dirs(store, snap, Some(&now))? else {
+    let Some(in_dirs) = files_in_changed_dirs(store, snap, Some(&now), &mut blobs)? else {
         return Ok(None);
     };
     let mut overlay = first.clone();

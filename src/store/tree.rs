@@ -236,6 +236,20 @@ impl<'s> BlobsAt<'s> {
             .map(|(_, id)| id.to_string()))
     }
 
+    /// The record files the commit has in the folder at `dir_rel` (relative to the data root),
+    /// as paths relative to the data root; none when it has no such folder.
+    pub fn record_files_in(&mut self, dir_rel: &str) -> Result<Vec<String>> {
+        let Some(tree) = self.folder(&self.store.repo_path(dir_rel))? else {
+            return Ok(vec![]);
+        };
+        Ok(tree
+            .iter()
+            .filter(|e| e.kind() == Some(ObjectType::Blob))
+            .filter_map(|e| e.name().ok().map(|n| format!("{dir_rel}/{n}")))
+            .filter(|rel| is_record_path(rel))
+            .collect())
+    }
+
     /// The tree of a folder (path in the repository, "" for the root); None when the commit
     /// has no such folder. Each folder on the way is read once.
     fn folder(&mut self, folder: &str) -> Result<Option<git2::Tree<'s>>> {

@@ -489,6 +489,10 @@ fn set_field(r: &TestRepo, id: &str, field: &str, value: &str) {
     );
 }
 
+fn index_quick(s: &Store) -> SearchIndex {
+    SearchIndex::open_with(s, Freshness::Quick).unwrap()
+}
+
 fn set_title(r: &TestRepo, id: &str, title: &str) {
     set_field(r, id, "title", title);
 }
@@ -549,6 +553,25 @@ fn index_catches_up_with_commits_and_uncommitted_edits() {
     std::fs::remove_file(r.path().join("agencies/x-moi.toml")).unwrap();
     let index = SearchIndex::open_with(&s, Freshness::Quick).unwrap();
     assert!(ids(&index, "moi kind:agency").is_empty());
+    drop(index);
+    // A committed record deleted from the work tree, then put back as committed.
+    let a05 = r.read(&sample_assignment("a05"));
+    let uncommitted = |index: &SearchIndex| -> Vec<String> {
+        let u = index.uncommitted().into_iter();
+        u.filter(|p| p.ends_with("/a05.toml"))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(ids(&index_quick(&s), "truy to kind:assignment"), ["a05"]);
+    std::fs::remove_file(r.path().join(sample_assignment("a05"))).unwrap();
+    let index = index_quick(&s);
+    assert!(ids(&index, "truy to kind:assignment").is_empty());
+    assert_eq!(uncommitted(&index), [sample_assignment("a05")]);
+    drop(index);
+    r.write(&sample_assignment("a05"), &a05);
+    let index = index_quick(&s);
+    assert_eq!(ids(&index, "truy to kind:assignment"), ["a05"]);
+    assert!(uncommitted(&index).is_empty());
     drop(index);
 
     // A new file, not yet added, and a deleted one.
