@@ -45,6 +45,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             "records": index.len(),
             "commit": index.commit(),
             "uncommitted": index.uncommitted(),
+            "deleted": index.deleted(),
             "damaged": damaged,
             "dir": index.dir(),
             "segments": index.segments(),
@@ -68,10 +69,21 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     );
     let unc = index.uncommitted();
     if !unc.is_empty() {
+        let deleted = index.deleted();
+        let shown: Vec<String> = unc
+            .iter()
+            .map(|p| {
+                let shown = crate::model::text::sanitize_line(p);
+                match deleted.contains(p) {
+                    true => format!("{shown} (deleted)"),
+                    false => shown,
+                }
+            })
+            .collect();
         outln!(
             "  {} uncommitted file(s) included: {}",
             unc.len(),
-            unc.join(", ")
+            shown.join(", ")
         );
     }
     if let Some(n) = merged {

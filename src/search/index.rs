@@ -398,6 +398,16 @@ impl SearchIndex {
         self.state.overlay.keys().map(String::as_str).collect()
     }
 
+    /// Those of the [`uncommitted`](Self::uncommitted) files that are deleted in the work tree
+    /// (the index leaves their commit's version out).
+    pub fn deleted(&self) -> Vec<&str> {
+        let overlay = self.state.overlay.iter();
+        overlay
+            .filter(|(_, blob)| blob.is_empty())
+            .map(|(p, _)| p.as_str())
+            .collect()
+    }
+
     /// How many records are indexed.
     pub fn len(&self) -> u64 {
         self.reader.searcher().num_docs()
