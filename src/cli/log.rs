@@ -24,7 +24,7 @@ pub struct Args {
 /// One record's difference on one line: `assignment a03  due: 2025-12-31 → 2025-11-30`.
 pub fn record_lines(r: &RecordDiff) -> Vec<String> {
     let who = format!("{} {}", r.kind.as_str(), r.id);
-    match r.status {
+    let lines = match r.status {
         Status::Changed if !r.changes.is_empty() => {
             r.changes.iter().map(|c| format!("{who}  {c}")).collect()
         }
@@ -38,7 +38,9 @@ pub fn record_lines(r: &RecordDiff) -> Vec<String> {
             v
         }
         s => vec![format!("{who}  {}", s.as_str())],
-    }
+    };
+    // Ids and paths come from file names, values from the records: shown as text only.
+    lines.iter().map(|l| sanitize_line(l)).collect()
 }
 
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
@@ -86,7 +88,8 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
                     Status::Created => outln!("    created"),
                     Status::Deleted => outln!("    deleted"),
                     Status::Renamed => {
-                        outln!("    renamed from {}", v.old_path.as_deref().unwrap_or("?"))
+                        let old = v.old_path.as_deref().unwrap_or("?");
+                        outln!("    renamed from {}", sanitize_line(old))
                     }
                     Status::Changed => {}
                 }

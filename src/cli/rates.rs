@@ -66,7 +66,11 @@ pub fn run(
         return print_json(&status.matrix);
     }
     let m = &status.matrix;
-    outln!("{}  {}", m.plan, fit(&m.title, 60).trim_end());
+    outln!(
+        "{}  {}",
+        sanitize_line(&m.plan),
+        fit(&m.title, 60).trim_end()
+    );
     outln!("as of {}", m.today);
     outln!();
     const NAME: usize = 28;

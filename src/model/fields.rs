@@ -69,21 +69,23 @@ pub struct FieldChange {
 
 impl fmt::Display for FieldChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Keys and values come from the records: shown as text only.
+        let field = super::text::sanitize_line(&self.field);
         if !self.added.is_empty() || !self.removed.is_empty() {
-            write!(f, "{}:", self.field)?;
+            write!(f, "{field}:")?;
             for a in &self.added {
-                write!(f, " +{a}")?;
+                write!(f, " +{}", super::text::sanitize_line(a))?;
             }
             for r in &self.removed {
-                write!(f, " -{r}")?;
+                write!(f, " -{}", super::text::sanitize_line(r))?;
             }
             return Ok(());
         }
         match (&self.old, &self.new) {
-            (Some(o), Some(n)) => write!(f, "{}: {} → {}", self.field, short(o), short(n)),
-            (None, Some(n)) => write!(f, "{}: (added) {}", self.field, short(n)),
-            (Some(o), None) => write!(f, "{}: (removed) {}", self.field, short(o)),
-            (None, None) => write!(f, "{}", self.field),
+            (Some(o), Some(n)) => write!(f, "{field}: {} → {}", short(o), short(n)),
+            (None, Some(n)) => write!(f, "{field}: (added) {}", short(n)),
+            (Some(o), None) => write!(f, "{field}: (removed) {}", short(o)),
+            (None, None) => write!(f, "{field}"),
         }
     }
 }

@@ -31,11 +31,14 @@ pub struct Diagnostic {
 
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: ", self.path, self.line, self.column)?;
+        use crate::model::text::sanitize_line;
+        // The path and the field come from the repository too (file names, keys).
+        let path = sanitize_line(&self.path);
+        write!(f, "{path}:{}:{}: ", self.line, self.column)?;
         if !self.field.is_empty() {
-            write!(f, "{}: ", self.field)?;
+            write!(f, "{}: ", sanitize_line(&self.field))?;
         }
-        f.write_str(&crate::model::text::sanitize_line(&self.message))
+        f.write_str(&sanitize_line(&self.message))
     }
 }
 

@@ -544,6 +544,46 @@ fn show_escapes_control_and_bidi_characters() {
 }
 
 #[test]
+fn file_names_and_list_items_with_control_characters_are_shown_escaped() {
+    let repo = TestRepo::sample();
+    // A record file whose name carries an escape sequence, and a list item that does.
+    repo.write(
+        "agencies/e\u{1b}[31mvil.toml",
+        "id = \"evil\"\nname = \"Chim\"\n",
+    );
+    let rel = "plans/kh-27-qd-ttg-binh-thuan/assignments/a04.toml";
+    let text = repo.read(rel);
+    repo.write(
+        rel,
+        &text.replace(
+            "tasks = [\"t3\", \"t4\"]",
+            "tasks = [\"t3\", \"t4\", \"x\\u001b[2Jy\\u202Ez\"]",
+        ),
+    );
+    for args in [
+        &["validate"][..],
+        &["status"],
+        &["diff"],
+        &["index"],
+        &["search", "chim"],
+    ] {
+        let out = repo.cmd().args(args).output().unwrap();
+        let text = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{202E}'),
+            "{args:?}: {text:?}"
+        );
+        assert!(text.contains("e\\x1b[31mvil"), "{args:?}: {text}");
+    }
+    let out = repo.cmd().args(["diff"]).output().unwrap();
+    assert!(
+        stdout(&out).contains("+x\\x1b[2Jy<U+202E>z"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
 fn init_and_demo_make_valid_repositories() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
