@@ -171,6 +171,9 @@ fn take_flags(mut args: Args) -> Result<Args, CliError> {
         }
     }
     args.query = query;
+    if args.limit == 0 {
+        return Err(CliError::new("--limit takes a number of records, at least 1").with_code(2));
+    }
     Ok(args)
 }
 

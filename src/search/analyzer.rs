@@ -230,28 +230,36 @@ fn word_end(text: &str, mut i: usize, at: impl Fn(usize) -> (bool, usize)) -> us
     i
 }
 
+impl WordRanges<'_> {
+    /// The next run of word characters, however long.
+    fn next_run(&mut self) -> Option<(usize, usize)> {
+        let len = self.text.len();
+        let mut i = self.pos;
+        while i < len {
+            let (word, n) = self.char_at(i);
+            if word {
+                break;
+            }
+            i += n;
+        }
+        if i >= len {
+            self.pos = len;
+            return None;
+        }
+        let start = i;
+        let i = word_end(self.text, i, |k| self.char_at(k));
+        self.pos = i;
+        Some((start, i))
+    }
+}
+
 impl Iterator for WordRanges<'_> {
     type Item = (usize, usize);
     fn next(&mut self) -> Option<(usize, usize)> {
-        let len = self.text.len();
         loop {
-            let mut i = self.pos;
-            while i < len {
-                let (word, n) = self.char_at(i);
-                if word {
-                    break;
-                }
-                i += n;
-            }
-            if i >= len {
-                self.pos = len;
-                return None;
-            }
-            let start = i;
-            let i = word_end(self.text, i, |k| self.char_at(k));
-            self.pos = i;
-            if i - start <= MAX_WORD_BYTES {
-                return Some((start, i));
+            let (start, end) = self.next_run()?;
+            if end - start <= MAX_WORD_BYTES {
+                return Some((start, end));
             }
         }
     }
@@ -261,6 +269,15 @@ impl Iterator for WordRanges<'_> {
 /// any invisible characters between them), at most 120 bytes long (longer runs are left out).
 pub fn word_ranges(text: &str) -> WordRanges<'_> {
     WordRanges { text, pos: 0 }
+}
+
+/// The first run of word characters in `text` too long to be a word (see [`word_ranges`]):
+/// never indexed, so never found.
+pub fn overlong_word(text: &str) -> Option<&str> {
+    let mut runs = WordRanges { text, pos: 0 };
+    std::iter::from_fn(|| runs.next_run())
+        .find(|(s, e)| e - s > MAX_WORD_BYTES)
+        .map(|(s, e)| &text[s..e])
 }
 
 /// The words of `text` with both forms.

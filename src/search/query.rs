@@ -16,7 +16,7 @@
 
 use jiff::civil::Date;
 
-use super::analyzer::{exact, fold, has_diacritics, word_ranges};
+use super::analyzer::{exact, fold, has_diacritics, overlong_word, word_ranges};
 use crate::model::{Period, check_id, parse_date};
 use crate::store::layout::Kind;
 
@@ -120,6 +120,11 @@ pub enum QueryError {
     },
     #[error("a quote is not closed: {0}")]
     UnclosedQuote(String),
+    /// The start of the word.
+    #[error(
+        "the word {0}… is too long to search for: words of more than 120 bytes are not indexed"
+    )]
+    TooLong(String),
 }
 
 fn example(filter: &str) -> &'static str {
@@ -465,6 +470,10 @@ impl Query {
             match piece {
                 Piece::Filter { name, value } => q.filters.push(parse_filter(&name, &value)?),
                 Piece::Text { text, negated } | Piece::Phrase { text, negated } => {
+                    if let Some(w) = overlong_word(&crate::model::text::to_nfc(&text)) {
+                        let start: String = w.chars().take(20).collect();
+                        return Err(QueryError::TooLong(start));
+                    }
                     let words = analyse(&text);
                     if words.is_empty() {
                         continue;
@@ -669,6 +678,22 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(Query::parse("  "), Err(QueryError::Empty));
+        // A word too long to be indexed is said so, alone or beside others, in NFD too.
+        let long = "trẻ".repeat(30);
+        assert_eq!(long.len(), 150);
+        let start: String = long.chars().take(20).collect();
+        for q in [long.clone(), format!("em {long}"), format!("-{long} em")] {
+            assert_eq!(
+                Query::parse(&q),
+                Err(QueryError::TooLong(start.clone())),
+                "{q}"
+            );
+        }
+        // "ệ" is 5 bytes in NFD, 3 in NFC.
+        let nfd: String = "e\u{0323}\u{0302}".repeat(30);
+        assert_eq!(nfd.len(), 150);
+        assert!(Query::parse(&nfd).is_ok(), "90 bytes once in NFC");
+        assert!(Query::parse(&"a".repeat(120)).is_ok());
         assert_eq!(Query::parse("- – ,"), Err(QueryError::Empty));
         let e = Query::parse("stauts:done").unwrap_err();
         assert_eq!(

@@ -341,6 +341,11 @@ fn query_errors_are_explained() {
         "{e}"
     );
 
+    // A limit of no records, and a word too long to have been indexed.
+    assert!(err(&["trẻ", "em", "--limit", "0"]).contains("at least 1"));
+    let long = "a".repeat(200);
+    assert!(err(&["trẻ", &long]).contains("is too long to search for"));
+
     // Text that looks like syntax is searched as words.
     assert!(!cli_ids(&r, &["Lao động - Thương binh"]).is_empty());
     assert!(!cli_ids(&r, &["tỉnh: Bình Thuận"]).is_empty());
