@@ -678,7 +678,8 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(Query::parse("  "), Err(QueryError::Empty));
-        // A word too long to be indexed is said so, alone or beside others, in NFD too.
+        // A word too long to be indexed is said so, alone or beside others; one that is long
+        // only in NFD is not.
         let long = "trẻ".repeat(30);
         assert_eq!(long.len(), 150);
         let start: String = long.chars().take(20).collect();
