@@ -1,8 +1,8 @@
 //! A second thread that searches segments beside the one that asked, when it is awake in time.
 //!
-//! A heavy search (tens of thousands of candidates in each segment) is cut by segment: the
-//! asking thread offers the search to the helper and starts on the first segment; each thread
-//! takes the next segment nobody has taken. On a virtual machine whose idle processors halt,
+//! A heavy search (the caller decides: a ranking pass whose every word is in 10 000 records or
+//! more) is cut by segment: the asking thread offers the search to the helper and starts on the
+//! first segment; each thread takes the next segment nobody has taken. On a virtual machine whose idle processors halt,
 //! the helper may wake only after the asking thread has taken every segment: then it finds
 //! nothing left and the search has cost what it costs on one thread (and one wake-up call).
 //! The asking thread waits only for segments the helper is working on.
