@@ -79,6 +79,20 @@ struct BySegment<C: Collector> {
     done: AtomicUsize,
 }
 
+impl<C: Collector> BySegment<C> {
+    fn new(searcher: &tantivy::Searcher, weight: Box<dyn Weight>, collector: C) -> Self {
+        let segments = searcher.segment_readers().len();
+        BySegment {
+            searcher: searcher.clone(),
+            weight,
+            collector,
+            next: AtomicUsize::new(0),
+            fruits: Mutex::new((0..segments).map(|_| None).collect()),
+            done: AtomicUsize::new(0),
+        }
+    }
+}
+
 impl<C: Collector> Shared for BySegment<C> {
     fn help(&self) {
         let readers = self.searcher.segment_readers();
@@ -119,14 +133,7 @@ where
         return searcher.search(query, &collector);
     };
     let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
-    let work = Arc::new(BySegment {
-        searcher: searcher.clone(),
-        weight,
-        collector,
-        next: AtomicUsize::new(0),
-        fruits: Mutex::new((0..segments).map(|_| None).collect()),
-        done: AtomicUsize::new(0),
-    });
+    let work = Arc::new(BySegment::new(searcher, weight, collector));
     {
         let mut offered = helper.offered.lock().unwrap_or_else(|e| e.into_inner());
         *offered = Some(Arc::clone(&work) as Arc<dyn Shared>);
@@ -218,16 +225,8 @@ mod tests {
             let alone = searcher.search(&q, &top()).unwrap();
             for _ in 0..20 {
                 // Two threads take the segments between them, whoever comes first.
-                let work = BySegment {
-                    searcher: searcher.clone(),
-                    weight: q
-                        .weight(EnableScoring::enabled_from_searcher(&searcher))
-                        .unwrap(),
-                    collector: top(),
-                    next: AtomicUsize::new(0),
-                    fruits: Mutex::new((0..5).map(|_| None).collect()),
-                    done: AtomicUsize::new(0),
-                };
+                let weight = q.weight(EnableScoring::enabled_from_searcher(&searcher));
+                let work = BySegment::new(&searcher, weight.unwrap(), top());
                 std::thread::scope(|s| {
                     s.spawn(|| work.help());
                     work.help();

@@ -353,12 +353,7 @@ impl SearchIndex {
     pub fn in_memory(store: &Store) -> Result<SearchIndex, SearchError> {
         let head = store.head_commit_id()?;
         let overlay = wanted_overlay(store)?;
-        let (schema, fields) = schema();
-        let index = Index::builder()
-            .schema(schema)
-            .settings(settings())
-            .create_in_ram()?;
-        register_tokenizers(&index);
+        let (index, fields) = in_ram()?;
         let state = fill(store, &index, fields, &head, &overlay, None)?;
         Ok(SearchIndex {
             reader: reader_of(&index)?,
@@ -1220,6 +1215,17 @@ fn commit_segments(
     dir.sync_directory()
         .map_err(|e| SearchError::io("meta.json", e))?;
     Ok(())
+}
+
+/// A new, empty index in memory, ready for records.
+fn in_ram() -> Result<(Index, Fields), SearchError> {
+    let (schema, fields) = schema();
+    let index = Index::builder()
+        .schema(schema)
+        .settings(settings())
+        .create_in_ram()?;
+    register_tokenizers(&index);
+    Ok((index, fields))
 }
 
 /// How a new index keeps its stored text.
@@ -2341,13 +2347,7 @@ mod tests {
     /// An index in RAM of `segments` segments of `per` assignments each, whose texts hold a
     /// few common words a varying number of times (so that scores differ, and some tie).
     fn index_in_segments(segments: usize, per: usize) -> SearchIndex {
-        let (schema, fields) = schema();
-        let index = Index::builder()
-            .schema(schema)
-            .settings(settings())
-            .create_in_ram()
-            .unwrap();
-        register_tokenizers(&index);
+        let (index, fields) = in_ram().unwrap();
         let written = std::sync::Mutex::new(Vec::new());
         let mut out = Segments::new(&index, 16_000_000, &written);
         let words = [
