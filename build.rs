@@ -5,9 +5,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, String)>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
+    // A sample missing or cut short must stop the build, not make a binary whose `demo` has
+    // nothing to show (and, once plan-data/ is back, cargo would keep that binary's sample).
+    let rd = std::fs::read_dir(dir).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; the binary embeds the sample plan from plan-data/",
+            dir.display()
+        )
+    });
     let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -37,6 +42,12 @@ fn main() {
     println!("cargo:rerun-if-changed=plan-data");
     let mut files = Vec::new();
     walk(&root, "", &mut files);
+    for needed in ["kehoach.toml", "agencies/", "plans/"] {
+        assert!(
+            files.iter().any(|(rel, _)| rel.starts_with(needed)),
+            "plan-data/{needed} is missing: the binary embeds the sample plan from plan-data/"
+        );
+    }
     for (_, abs) in &files {
         println!("cargo:rerun-if-changed={abs}");
     }

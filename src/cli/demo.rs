@@ -15,6 +15,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    let temporary = args.dir.is_none();
     let dir = match args.dir {
         Some(d) => d,
         None => {
@@ -25,7 +26,12 @@ pub fn run(args: Args) -> Result<(), CliError> {
             t.keep()
         }
     };
-    let store = crate::store::demo::make_demo(&dir)?;
+    let store = crate::store::demo::make_demo(&dir).inspect_err(|_| {
+        // The temporary folder was made for this demo; make_demo has emptied it.
+        if temporary {
+            let _ = std::fs::remove_dir(&dir);
+        }
+    })?;
     let root = store.root().display().to_string();
     outln!("demo repository: {root}");
     outln!(

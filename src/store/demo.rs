@@ -8,7 +8,7 @@ use git2::{Signature, Time};
 use super::commit::Change;
 use super::edit::{commit_message, set_in_document};
 use super::error::Result;
-use super::init::{SAMPLE_DATA, init_repository, support_files, write_files};
+use super::init::{SAMPLE_DATA, all_or_nothing, init_repository, support_files, write_files};
 use super::layout::{Kind, classify, id_of};
 use super::{RecordRef, Store};
 use crate::model::fields::diff;
@@ -45,8 +45,12 @@ fn field_value(text: &str, field: &str) -> Option<String> {
     t.get(field).and_then(|v| v.as_str()).map(String::from)
 }
 
-/// Makes the demo repository in `dir` (missing or empty).
+/// Makes the demo repository in `dir` (missing or empty); nothing is left there if it fails.
 pub fn make_demo(dir: &Path) -> Result<Store> {
+    all_or_nothing(dir, || fill(dir))
+}
+
+fn fill(dir: &Path) -> Result<Store> {
     init_repository(dir)?;
     let all: Vec<Change> = support_files()
         .into_iter()

@@ -69,8 +69,8 @@ pub fn sample_changes() -> Vec<Change> {
         .collect()
 }
 
-/// Creates a git repository at `dir` (which must be missing or empty) on branch main.
-pub fn init_repository(dir: &Path) -> Result<git2::Repository> {
+/// Fails unless `dir` is missing or an empty folder.
+fn ensure_missing_or_empty(dir: &Path) -> Result<()> {
     if dir.exists() {
         let mut rd = std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))?;
         if rd.next().is_some() {
@@ -80,6 +80,39 @@ pub fn init_repository(dir: &Path) -> Result<git2::Repository> {
             )));
         }
     }
+    Ok(())
+}
+
+/// Runs `make`, which makes a new repository in `dir` (missing or empty), and removes what it
+/// made if it fails: `dir` itself when it was missing, else everything in it. A failed `init`
+/// or `demo` leaves no half-made repository behind to be mistaken for a real one.
+pub fn all_or_nothing<T>(dir: &Path, make: impl FnOnce() -> Result<T>) -> Result<T> {
+    ensure_missing_or_empty(dir)?;
+    let existed = dir.exists();
+    let made = make();
+    if made.is_err() {
+        // Best effort: the error that stopped `make` is the one to report.
+        if existed {
+            if let Ok(rd) = std::fs::read_dir(dir) {
+                for e in rd.flatten() {
+                    let p = e.path();
+                    let _ = if e.file_type().is_ok_and(|t| t.is_dir()) {
+                        std::fs::remove_dir_all(&p)
+                    } else {
+                        std::fs::remove_file(&p)
+                    };
+                }
+            }
+        } else {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+    made
+}
+
+/// Creates a git repository at `dir` (which must be missing or empty) on branch main.
+pub fn init_repository(dir: &Path) -> Result<git2::Repository> {
+    ensure_missing_or_empty(dir)?;
     std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
     let mut opts = git2::RepositoryInitOptions::new();
     opts.initial_head("main");
@@ -100,6 +133,10 @@ pub fn write_files(dir: &Path, changes: &[Change]) -> Result<()> {
 pub fn init(dir: &Path, sample: bool) -> Result<Store> {
     // Who is writing must be known before anything is created.
     let author = super::commit::global_identity()?;
+    all_or_nothing(dir, || fill(dir, sample, &author))
+}
+
+fn fill(dir: &Path, sample: bool, author: &git2::Signature<'_>) -> Result<Store> {
     init_repository(dir)?;
     let mut changes = support_files();
     if sample {
@@ -118,8 +155,8 @@ pub fn init(dir: &Path, sample: bool) -> Result<Store> {
     } else {
         "create repository\n\nAn empty kehoach data repository.\n"
     };
-    let first = store.commit_as(&changes, msg, &author, &author)?;
-    record_policy_start(&store, &first.commit, &author)?;
+    let first = store.commit_as(&changes, msg, author, author)?;
+    record_policy_start(&store, &first.commit, author)?;
     register_merge_driver(store.repo())?;
     Ok(store)
 }
@@ -147,4 +184,59 @@ pub fn record_policy_start(
         who,
         who,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Makes a repository and some files in `dir`, then fails.
+    fn make_then_fail(dir: &Path) -> Result<()> {
+        init_repository(dir)?;
+        write_files(dir, &support_files())?;
+        Err(StoreError::Other("stopped half-way".into()))
+    }
+
+    #[test]
+    fn a_failed_creation_removes_the_folder_it_made() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("new");
+        let e = all_or_nothing(&dir, || make_then_fail(&dir)).unwrap_err();
+        assert!(e.to_string().contains("stopped half-way"), "{e}");
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_failed_creation_empties_the_empty_folder_it_was_given() {
+        let t = tempfile::tempdir().unwrap();
+        all_or_nothing(t.path(), || make_then_fail(t.path())).unwrap_err();
+        assert!(t.path().is_dir());
+        assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_folder_with_files_is_refused_and_left_alone() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("notes.txt"), "mine").unwrap();
+        let mut called = false;
+        let e = all_or_nothing(t.path(), || {
+            called = true;
+            make_then_fail(t.path())
+        })
+        .unwrap_err();
+        assert!(matches!(e, StoreError::Exists(_)), "{e}");
+        assert!(!called);
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("notes.txt")).unwrap(),
+            "mine"
+        );
+    }
+
+    #[test]
+    fn a_successful_creation_is_kept() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("demo");
+        let store = all_or_nothing(&dir, || crate::store::demo::make_demo(&dir)).unwrap();
+        assert!(store.root().join("kehoach.toml").is_file());
+    }
 }
