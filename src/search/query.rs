@@ -104,6 +104,9 @@ pub struct Query {
 pub enum QueryError {
     #[error("the query is empty")]
     Empty,
+    /// The query as typed: text, but not one word in it (only signs, punctuation, emoji).
+    #[error("nothing to search for in \"{0}\": words are made of letters and digits")]
+    NoWords(String),
     #[error("unknown filter {name:?}: the filters are {}", FILTERS.map(|f| format!("{f}:")).join(" "))]
     UnknownFilter {
         name: String,
@@ -143,7 +146,7 @@ impl QueryError {
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
-            QueryError::Empty => Some(
+            QueryError::Empty | QueryError::NoWords(_) => Some(
                 "type words to find (tre em, \"tòa án\"), or filters such as kind:assignment status:in_progress"
                     .into(),
             ),
@@ -488,7 +491,10 @@ impl Query {
             }
         }
         if q.is_empty() {
-            return Err(QueryError::Empty);
+            return Err(match input.trim() {
+                "" => QueryError::Empty,
+                typed => QueryError::NoWords(typed.to_string()),
+            });
         }
         Ok(q)
     }
@@ -499,6 +505,8 @@ impl Query {
     pub fn parse_as_typed(input: &str) -> Result<Query, QueryError> {
         match Query::parse(input) {
             Err(QueryError::UnclosedQuote(_)) => Query::parse_as_typed(&format!("{input}\"")),
+            // A sign typed before its word ("-" of "-huyện") is not a mistake yet.
+            Err(QueryError::NoWords(_)) => Err(QueryError::Empty),
             Err(QueryError::MissingValue(_)) => {
                 let trimmed = input.trim_end();
                 match trimmed.rfind(char::is_whitespace) {
@@ -695,7 +703,15 @@ mod tests {
         assert_eq!(nfd.len(), 150);
         assert!(Query::parse(&nfd).is_ok(), "90 bytes once in NFC");
         assert!(Query::parse(&"a".repeat(120)).is_ok());
-        assert_eq!(Query::parse("- – ,"), Err(QueryError::Empty));
+        assert_eq!(
+            Query::parse(" - – , "),
+            Err(QueryError::NoWords("- – ,".into()))
+        );
+        assert_eq!(
+            Query::parse("🙂").unwrap_err().to_string(),
+            "nothing to search for in \"🙂\": words are made of letters and digits"
+        );
+        assert_eq!(Query::parse_as_typed("-"), Err(QueryError::Empty));
         let e = Query::parse("stauts:done").unwrap_err();
         assert_eq!(
             e,
