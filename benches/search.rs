@@ -228,8 +228,15 @@ fn bench_size(n: usize, rg: bool) {
                 1
             );
         }
+        // The exact open looks at every record file first (as `git status` does, above): the
+        // target is the catch-up's, which the quick open shows.
+        let target = if mode == Freshness::Exact {
+            "every record file looked at first"
+        } else {
+            "target ≤ 20 ms"
+        };
         println!(
-            "catch-up after one commit ({name}) {:>6.1} ms   (target ≤ 20 ms)",
+            "catch-up after one commit ({name}) {:>6.1} ms   ({target})",
             ms(median(catch))
         );
     }
