@@ -22,6 +22,7 @@ pub struct Args {
 
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let store = super::open(cwd)?;
+    super::search::say_notices();
     let start = Instant::now();
     let mut index = if args.rebuild {
         SearchIndex::rebuild(&store)?

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::output::{CliError, fit, print_json};
 use crate::model::text::sanitize_line;
-use crate::search::{Freshness, Hit, Query, QueryError, SearchError, SearchIndex};
+use crate::search::{Freshness, Hit, Notice, Query, QueryError, SearchError, SearchIndex};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -210,8 +210,33 @@ fn unknown_id(store: &crate::store::Store, query: &Query) -> Option<CliError> {
     None
 }
 
+/// Has the search index say on standard error what it is waiting for or building, when that
+/// is a terminal: a first search of a large repository takes seconds.
+pub(super) fn say_notices() {
+    fn say(n: Notice<'_>) {
+        let what = match n {
+            Notice::Waiting { lock } => format!(
+                "waiting for another kehoach process to finish updating the search index ({})…",
+                sanitize_line(&lock.display().to_string())
+            ),
+            Notice::Building { reason: None } => "building the search index…".to_string(),
+            Notice::Building {
+                reason: Some(reason),
+            } => format!("building the search index ({})…", sanitize_line(reason)),
+            Notice::CatchingUp { records } => {
+                format!("bringing the search index up to date: {records} records changed…")
+            }
+        };
+        eprintln!("{what}");
+    }
+    if std::io::stderr().is_terminal() {
+        crate::search::set_notices(Some(say));
+    }
+}
+
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let args = take_flags(args)?;
+    say_notices();
     let text = args.query.join(" ");
     let query = Query::parse(&text)?;
     let store = super::open(cwd)?;

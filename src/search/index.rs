@@ -239,6 +239,37 @@ fn open_if_fresh<R>(
     Ok(fresh.then_some((si, r)))
 }
 
+/// Something slow the index is about to do, for a command line to say while it happens (see
+/// [`set_notices`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice<'a> {
+    /// Another process holds the index's lock (it is updating the index): waiting for it.
+    Waiting { lock: &'a Path },
+    /// Building the whole index (seconds at 100 000 records); why, unless it was asked for.
+    Building { reason: Option<&'a str> },
+    /// Catching up with this many changed records, at least [`MANY_CHANGES`] (after a pull,
+    /// say).
+    CatchingUp { records: usize },
+}
+
+/// A catch-up of this many records or more is announced (about a second at this size).
+pub const MANY_CHANGES: usize = 10_000;
+
+static NOTICES: std::sync::Mutex<Option<fn(Notice<'_>)>> = std::sync::Mutex::new(None);
+
+/// Calls `tell` (or no one, with None) before each wait for another process and each full
+/// build of this process, from the thread that does it.
+pub fn set_notices(tell: Option<fn(Notice<'_>)>) {
+    *NOTICES.lock().unwrap_or_else(|e| e.into_inner()) = tell;
+}
+
+fn notify(n: Notice<'_>) {
+    let tell = *NOTICES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(tell) = tell {
+        tell(n);
+    }
+}
+
 /// The folder the index of a store lives in.
 pub fn index_dir(store: &Store) -> PathBuf {
     store.git_dir().join("kehoach").join("search")
@@ -255,8 +286,15 @@ fn lock(store: &Store) -> Result<std::fs::File, SearchError> {
         .open(&p)
         .map_err(|e| SearchError::io(&p, e))?;
     // Another kehoach process may be updating the index: wait for it (the OS frees the lock of a
-    // process that died).
-    f.lock().map_err(|e| SearchError::io(&p, e))?;
+    // process that died), saying so.
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            notify(Notice::Waiting { lock: &p });
+            f.lock().map_err(|e| SearchError::io(&p, e))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(SearchError::io(&p, e)),
+    }
     Ok(f)
 }
 
@@ -1470,6 +1508,11 @@ fn catch_up(
     paths.extend(overlay.keys().cloned());
     paths.sort();
     paths.dedup();
+    if paths.len() >= MANY_CHANGES {
+        notify(Notice::CatchingUp {
+            records: paths.len(),
+        });
+    }
     // Written here as tantivy's writer would commit them, without starting one: a writer
     // zeroes some 13 MB of tables and queues before its first record, most of the time of a
     // catch-up of a few.
@@ -2228,6 +2271,10 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
             Err(e) => reason = Some(format!("catching up failed ({e})")),
         }
     }
+    let reason = reason.unwrap_or_default();
+    notify(Notice::Building {
+        reason: (!force).then_some(reason.as_str()),
+    });
     let mut si = rebuild_locked(store, &head, &overlay, &dir, inputs.take())?;
     // After a rebuild the file fingerprint must come from a walk, whatever was asked.
     let files = match files {
@@ -2235,15 +2282,47 @@ fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex,
         None => Walked::of(store)?,
     };
     write_snapshot(store, dirs, Some(&files), None, taken, &head)?;
-    si.update = Update::Rebuilt {
-        reason: reason.unwrap_or_default(),
-    };
+    si.update = Update::Rebuilt { reason };
     Ok(si)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wait_for_another_process_and_a_full_build_are_announced() {
+        static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        fn tell(n: Notice<'_>) {
+            SAID.lock().unwrap().push(format!("{n:?}"));
+        }
+        let said = |what: &str| SAID.lock().unwrap().iter().any(|s| s.contains(what));
+        let t = tempfile::tempdir().unwrap();
+        let store = crate::store::demo::make_demo(&t.path().join("repo")).unwrap();
+        set_notices(Some(tell));
+        // Held as another process updating the index holds it.
+        let held = lock(&store).unwrap();
+        let root = store.root().to_path_buf();
+        let waiting = std::thread::spawn(move || {
+            SearchIndex::open(&Store::open(&root)?).map_err(|e| StoreError::Other(e.to_string()))
+        });
+        let lock_path = format!("{:?}", store.git_dir().join("kehoach").join("search.lock"));
+        let begun = std::time::Instant::now();
+        while !said(&format!("Waiting {{ lock: {lock_path} }}")) {
+            assert!(
+                begun.elapsed() < std::time::Duration::from_secs(60),
+                "the wait was not announced: {:?}",
+                SAID.lock().unwrap()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(!waiting.is_finished(), "it waits for the lock");
+        drop(held);
+        let index = waiting.join().unwrap().unwrap();
+        assert!(index.len() > 60);
+        assert!(said("Building { reason: Some(\"there was no index\") }"));
+        set_notices(None);
+    }
 
     #[test]
     fn a_building_thread_starts_a_new_segment_when_one_fills_its_memory() {

@@ -69,7 +69,7 @@ pub mod snippet;
 use std::path::PathBuf;
 
 pub use document::RecordDoc;
-pub use index::{Freshness, SearchIndex, Update, index_dir, set_low_memory};
+pub use index::{Freshness, Notice, SearchIndex, Update, index_dir, set_low_memory, set_notices};
 pub use query::{Filter, Query, QueryError};
 
 use crate::store::{Kind, StoreError};

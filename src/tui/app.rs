@@ -194,6 +194,8 @@ pub enum Msg {
     SearchResults {
         query: String,
         hits: Vec<Hit>,
+        /// How many records match in all (the hits are the best of them).
+        total: usize,
         /// The query does not parse: what is wrong, for the search line.
         error: Option<String>,
     },
@@ -237,6 +239,9 @@ pub struct SearchState {
     pub input: TextArea<'static>,
     pub kind: Option<Kind>,
     pub hits: Vec<Hit>,
+    /// How many records match in all: the hits are the first of them. Without the full-text
+    /// index (while it is being built) titles are searched, and at most [`TITLE_HITS`] found.
+    pub total: usize,
     pub selected: usize,
     /// The query the hits answer (results may arrive after more typing).
     pub answered: String,
@@ -595,11 +600,16 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             st.labels_ready = true;
             // The full-text index opens after the titles are read, not at the same time: on a
             // first open it is built, and the two together would need more memory at once.
-            if first {
+            let mut fx = if first {
                 vec![Effect::OpenSearch]
             } else {
                 vec![]
+            };
+            // A search typed while the titles were read is answered now.
+            if !st.full_text && matches!(st.stack.last(), Some(Screen::Search(_))) {
+                fx.extend(search_effects(st));
             }
+            fx
         }
         Msg::Status(s) => {
             st.status = Some(s);
@@ -708,10 +718,16 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             old,
             new: text,
         }],
-        Msg::SearchResults { query, hits, error } => {
+        Msg::SearchResults {
+            query,
+            hits,
+            total,
+            error,
+        } => {
             if let Some(Screen::Search(s)) = st.stack.last_mut() {
                 s.answered = query;
                 s.hits = hits;
+                s.total = total;
                 s.error = error;
                 s.selected = s.selected.min(s.hits.len().saturating_sub(1));
             }
@@ -925,6 +941,7 @@ fn browse_key(st: &mut State, _k: KeyPress, action: Option<Action>) -> Vec<Effec
                 input,
                 kind: None,
                 hits: vec![],
+                total: 0,
                 selected: 0,
                 answered: String::new(),
                 error: None,
@@ -1297,14 +1314,18 @@ fn search_effects(st: &mut State) -> Vec<Effect> {
         }];
     }
     // Without a full-text index: ids and titles.
-    let hits = title_search(&st.folded, &st.labels, &query, s.kind, 200);
+    let hits = title_search(&st.folded, &st.labels, &query, s.kind, TITLE_HITS);
     if let Some(Screen::Search(s)) = st.stack.last_mut() {
+        s.total = hits.len();
         s.hits = hits;
         s.answered = query;
         s.error = None;
     }
     vec![]
 }
+
+/// Records found at most by searching titles (without the full-text index).
+pub const TITLE_HITS: usize = 200;
 
 /// Searches ids and titles (diacritics and case ignored), every word must match.
 pub fn title_search(

@@ -779,15 +779,27 @@ fn search(f: &mut Frame, st: &State, s: &SearchState, area: Rect, theme: &Theme)
         safe(e)
     } else if query.trim().is_empty() {
         String::new()
+    } else if !st.full_text && !st.labels_ready {
+        // Nothing to search through yet.
+        st.t(S::Loading).to_string()
     } else if s.hits.is_empty() {
         st.t(S::NoResults).to_string()
-    } else {
-        let more = if s.hits.len() >= super::effects::SEARCH_LIMIT {
+    } else if !st.full_text {
+        let more = if s.total >= super::app::TITLE_HITS {
             "+"
         } else {
             ""
         };
-        format!("{}{more} {}", s.hits.len(), st.t(S::Results))
+        format!(
+            "{}{more} {} · {}",
+            s.total,
+            st.t(S::Results),
+            st.t(S::TitlesOnly)
+        )
+    } else if s.total > s.hits.len() {
+        format!("{} / {} {}", s.hits.len(), s.total, st.t(S::Results))
+    } else {
+        format!("{} {}", s.total, st.t(S::Results))
     };
     let style = if s.error.is_some() {
         theme.error()

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command as StdCommand;
 use std::time::{Duration, Instant};
 
-use kehoach::tui::app::Screen;
+use kehoach::tui::app::{Labels, Msg, Screen};
 use kehoach::tui::{Harness, Lang, Options, Settings};
 use unicode_normalization::UnicodeNormalization;
 
@@ -135,6 +135,61 @@ fn search_enter_jumps_to_the_record() {
     ui.keys("enter");
     assert!(ui.state().stack.is_empty());
     assert_eq!(ui.state().detail.as_ref().unwrap().rr.path, first);
+}
+
+#[test]
+fn search_says_how_many_records_match_in_all() {
+    let repo = TestRepo::demo();
+    // Every record that matches, as the command line finds them.
+    let matching = |query: &str| -> usize {
+        let out = repo
+            .cmd()
+            .args(["search", query, "--limit", "1000", "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        found.as_array().unwrap().len()
+    };
+    let all = matching("tre em");
+    assert!(all > 20, "{all}");
+    let mut ui = open(&repo, Lang::En, 80, 24);
+    ui.keys("/ \"tre em\"");
+    let Some(Screen::Search(s)) = ui.state().stack.last() else {
+        panic!("search is open");
+    };
+    assert_eq!((s.hits.len(), s.total), (20, all));
+    let screen = ui.screen();
+    assert!(screen.contains(&format!("20 / {all} results")), "{screen}");
+    // Fewer than a screenful: the count alone.
+    let few = matching("phan thiet");
+    assert!((1..20).contains(&few), "{few}");
+    ui.keys("escape / \"phan thiet\"");
+    let screen = ui.screen();
+    assert!(screen.contains(&format!("│{few} results ")), "{screen}");
+    // Before the full-text index is ready, titles are searched, and the line says so; before
+    // the titles are read, it says they are being read, and answers once they are.
+    let labels = Labels {
+        by_path: ui.state().labels.clone(),
+        folded: ui.state().folded.clone(),
+    };
+    ui.app.state.full_text = false;
+    ui.app.state.labels_ready = false;
+    ui.app.state.folded.clear();
+    ui.keys("escape / \"tre em\"");
+    let screen = ui.screen();
+    assert!(screen.contains("│loading… "), "{screen}");
+    // The titles arrive (and the index opens after them, as at start).
+    ui.send(Msg::Labels(labels));
+    let screen = ui.screen();
+    assert!(screen.contains(&format!("20 / {all} results")), "{screen}");
+    ui.app.state.full_text = false;
+    ui.keys("escape / \"tre em\"");
+    let screen = ui.screen();
+    assert!(
+        screen.contains("│4 results · titles only while the full-text index is built…"),
+        "{screen}"
+    );
 }
 
 #[test]
