@@ -2107,7 +2107,11 @@ fn catch_up_overlapped(
         let Some(first) = overlay_since(store, &state, snap, None, None, head, &mut blobs)? else {
             return Ok(None);
         };
-        let si = catch_up_if_needed(store, index, state, head, &mut blobs, &first, dir)?;
+        // An index that cannot be caught up with (a damaged file) is left to the slower
+        // path, which says why and rebuilds it.
+        let Ok(si) = catch_up_if_needed(store, index, state, head, &mut blobs, &first, dir) else {
+            return Ok(None);
+        };
         Ok::<_, SearchError>(Some((si, first)))
     });
     let Some((si, first)) = first? else {
@@ -2133,8 +2137,11 @@ fn catch_up_overlapped(
             Update::CaughtUp { records } => records,
             _ => 0,
         };
-        let mut again =
-            catch_up_if_needed(store, si.index, si.state, head, &mut blobs, &overlay, dir)?;
+        let Ok(mut again) =
+            catch_up_if_needed(store, si.index, si.state, head, &mut blobs, &overlay, dir)
+        else {
+            return Ok(None);
+        };
         if let Update::CaughtUp { records } = &mut again.update {
             *records += before;
         }

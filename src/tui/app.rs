@@ -58,8 +58,11 @@ pub enum Effect {
     LoadHistory {
         path: String,
     },
-    /// Open (or build) the full-text index in the background → [`Msg::SearchReady`].
-    OpenSearch,
+    /// Open (or build, or with `rebuild` build again) the full-text index in the background →
+    /// [`Msg::SearchReady`].
+    OpenSearch {
+        rebuild: bool,
+    },
     /// Bring the full-text index up to date after a commit (background).
     RefreshSearch,
     /// Who last changed each field → [`Msg::Panel`].
@@ -204,6 +207,9 @@ pub enum Msg {
     SearchReady {
         in_pieces: bool,
     },
+    /// The full-text index failed as it was read (a damaged file): it is put aside and built
+    /// again, and titles are searched meanwhile.
+    SearchDamaged(String),
     History {
         path: String,
         entries: Vec<LogEntry>,
@@ -601,7 +607,7 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             // The full-text index opens after the titles are read, not at the same time: on a
             // first open it is built, and the two together would need more memory at once.
             let mut fx = if first {
-                vec![Effect::OpenSearch]
+                vec![Effect::OpenSearch { rebuild: false }]
             } else {
                 vec![]
             };
@@ -732,6 +738,15 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
                 s.selected = s.selected.min(s.hits.len().saturating_sub(1));
             }
             vec![]
+        }
+        Msg::SearchDamaged(e) => {
+            st.full_text = false;
+            st.info(format!("{} ({e})", st.t(S::IndexDamaged)));
+            let mut fx = vec![Effect::OpenSearch { rebuild: true }];
+            if matches!(st.stack.last(), Some(Screen::Search(_))) {
+                fx.extend(search_effects(st));
+            }
+            fx
         }
         Msg::SearchReady { in_pieces } => {
             st.full_text = true;

@@ -15,7 +15,7 @@ use super::strings::{Lang, S};
 use super::tree::Index;
 use crate::model::fields::diff;
 use crate::model::text::to_nfc;
-use crate::search::{Query, SearchIndex, Update};
+use crate::search::{Query, SearchError, SearchIndex, Update};
 use crate::store::layout::{self, Kind};
 use crate::store::{Change, RecordRef, Store, StoreError};
 
@@ -187,13 +187,17 @@ impl Runtime {
                 vec![Msg::Resize(0, 0)]
             }
             Effect::Quit => vec![],
-            Effect::OpenSearch => {
+            Effect::OpenSearch { rebuild } => {
                 let root = self.root.clone();
                 let slot = self.search.clone();
                 self.spawn(move || {
+                    let open = |s: &Store| match rebuild {
+                        true => SearchIndex::rebuild(s),
+                        false => SearchIndex::open(s),
+                    };
                     match Store::open(&root)
                         .map_err(|e| e.to_string())
-                        .and_then(|s| SearchIndex::open(&s).map_err(|e| e.to_string()))
+                        .and_then(|s| open(&s).map_err(|e| e.to_string()))
                     {
                         Ok(ix) => {
                             let rebuilt = matches!(ix.update(), Update::Rebuilt { .. });
@@ -282,7 +286,7 @@ impl Runtime {
             total: 0,
             error,
         };
-        let guard = self.search.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.search.lock().unwrap_or_else(|p| p.into_inner());
         let Some(ix) = guard.as_ref() else {
             return nothing(query, None);
         };
@@ -306,6 +310,11 @@ impl Runtime {
         };
         let found = match ix.search(&q, SEARCH_LIMIT) {
             Ok(found) => found,
+            // A damaged file shows when it is read: the index is put aside and built again.
+            Err(SearchError::Index(e)) => {
+                *guard = None;
+                return Msg::SearchDamaged(e.to_string());
+            }
             Err(e) => return nothing(query, Some(e.to_string())),
         };
         // How many records match in all, when more than are shown (under a millisecond at

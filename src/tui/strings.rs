@@ -143,6 +143,7 @@ strings! {
     AllKinds => "mọi loại", "all kinds";
     NoResults => "Không tìm thấy.", "No results.";
     Results => "kết quả", "results";
+    IndexDamaged => "Chỉ mục tìm kiếm bị hỏng, đang lập lại", "The search index is damaged; building it again";
     TitlesOnly => "chỉ tìm trong tiêu đề khi đang lập chỉ mục toàn văn…", "titles only while the full-text index is built…";
     // History.
     HistoryTitle => "Lịch sử", "History";

@@ -801,6 +801,25 @@ fn deleted_or_corrupt_index_is_rebuilt() {
     assert!(!ids(&index, "tre em").is_empty());
     drop(index);
 
+    // One segment file cut short, found by a search (which opens quickly): rebuilt, and the
+    // search answered.
+    let idx = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&idx)
+        .unwrap()
+        .set_len(100)
+        .unwrap();
+    assert!(!cli_ids(&r, &["tre em"]).is_empty());
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(index.update(), &Update::UpToDate);
+    assert!(index.verify().unwrap().is_empty());
+    drop(index);
+
     // Made with other field options under the same format number: not trusted, rebuilt.
     let meta = std::fs::read_to_string(dir.join("meta.json")).unwrap();
     let (at, record) = exact_field_record(&meta);

@@ -193,6 +193,34 @@ fn search_says_how_many_records_match_in_all() {
 }
 
 #[test]
+fn a_search_index_damaged_under_the_ui_is_built_again() {
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::En, 80, 24);
+    ui.keys("/ \"tre em\"");
+    assert!(ui.screen().contains("20 / "));
+    // The stored text of every segment overwritten as the UI holds the index open.
+    let store = kehoach::store::Store::open(&repo.path()).unwrap();
+    for e in std::fs::read_dir(kehoach::search::index_dir(&store)).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "store") {
+            let len = std::fs::metadata(&p).unwrap().len() as usize;
+            let mut f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+            std::io::Write::write_all(&mut f, &vec![0x5a; len / 2]).unwrap();
+        }
+    }
+    ui.keys("escape / \"toa an\"");
+    let screen = ui.screen();
+    assert!(
+        screen.contains("The search index is damaged; building it again"),
+        "{screen}"
+    );
+    // Built again: the full text is searched once more.
+    assert!(ui.state().full_text);
+    ui.keys("escape / \"tre em\"");
+    assert!(ui.screen().contains("20 / "), "{}", ui.screen());
+}
+
+#[test]
 fn form_save_commits_the_field_and_keeps_vietnamese_in_nfc() {
     let repo = TestRepo::demo();
     let mut ui = open(&repo, Lang::En, 80, 24);
