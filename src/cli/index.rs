@@ -20,6 +20,9 @@ pub struct Args {
     pub json: bool,
 }
 
+/// Uncommitted files named at most.
+const SHOWN: usize = 10;
+
 pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let store = super::open(cwd)?;
     super::search::say_notices();
@@ -71,8 +74,10 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     let unc = index.uncommitted();
     if !unc.is_empty() {
         let deleted = index.deleted();
+        // A few by name: a first import can leave thousands uncommitted.
         let shown: Vec<String> = unc
             .iter()
+            .take(SHOWN)
             .map(|p| {
                 let shown = crate::model::text::sanitize_line(p);
                 match deleted.contains(p) {
@@ -81,8 +86,12 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
                 }
             })
             .collect();
+        let more = match unc.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!(" and {n} more (`kehoach index --json` lists them all)"),
+        };
         outln!(
-            "  {} uncommitted file(s) included: {}",
+            "  {} uncommitted file(s) included: {}{more}",
             unc.len(),
             shown.join(", ")
         );

@@ -1067,6 +1067,27 @@ fn quick_open_after_a_commit_also_sees_files_created_meanwhile() {
     drop(index);
     assert_eq!(quick().update(), &Update::UpToDate);
 
+    // Many uncommitted files: `kehoach index` names a few, its JSON every one.
+    for i in 0..12 {
+        r.write(
+            &format!("agencies/x-them-{i:02}.toml"),
+            &agency(&format!("x-them-{i:02}"), "Hội mới"),
+        );
+    }
+    let out = r.cmd().arg("index").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("13 uncommitted file(s) included: "), "{text}");
+    assert!(
+        text.contains("x-them-08.toml and 3 more (`kehoach index --json` lists them all)"),
+        "{text}"
+    );
+    let out = r.cmd().args(["index", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["uncommitted"].as_array().unwrap().len(), 13);
+    for i in 0..12 {
+        std::fs::remove_file(r.path().join(format!("agencies/x-them-{i:02}.toml"))).unwrap();
+    }
+
     // The file goes away again, with another commit.
     std::fs::remove_file(r.path().join("agencies/x-moi.toml")).unwrap();
     set_title(&r, "a02", "Chăm sóc sức khỏe hải cẩu");
