@@ -1292,7 +1292,6 @@ fn rebuild_locked(
     let parent = dir.parent().expect("the index folder has a parent");
     std::fs::create_dir_all(parent).map_err(|e| SearchError::io(parent, e))?;
     let fresh = parent.join(format!("search.new-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&fresh);
     std::fs::create_dir_all(&fresh).map_err(|e| SearchError::io(&fresh, e))?;
     let (schema, fields) = schema();
     let index = Index::create(
@@ -1311,12 +1310,11 @@ fn rebuild_locked(
     drop(index);
     // Swap: readers of the old files keep them open until they are done.
     let old = parent.join(format!("search.old-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&old);
-    if dir.exists() {
+    if dir.symlink_metadata().is_ok() {
         std::fs::rename(dir, &old).map_err(|e| SearchError::io(dir, e))?;
     }
     std::fs::rename(&fresh, dir).map_err(|e| SearchError::io(&fresh, e))?;
-    let _ = std::fs::remove_dir_all(&old);
+    remove_leftovers(parent);
     let (index, reread) = open_dir(dir)?;
     debug_assert_eq!(reread, state);
     register_tokenizers(&index);
@@ -1340,6 +1338,27 @@ fn rebuild_locked(
 /// up could make it wait longer than it takes ("thẩm phán": 0.013 ms on one thread, 0.03
 /// when always handed out).
 const HEAVY: u64 = 10_000;
+
+/// Removes what builds left beside the index: the old index each swapped out, and the whole
+/// of a build that was stopped (a process interrupted while building leaves one as large as
+/// the index). The caller holds the lock, so no other build is under way; a reader of an old
+/// index keeps its open files until it is done.
+fn remove_leftovers(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("search.new-") || name.starts_with("search.old-") {
+            let p = e.path();
+            let _ = match e.file_type() {
+                Ok(t) if t.is_dir() => std::fs::remove_dir_all(&p),
+                _ => std::fs::remove_file(&p),
+            };
+        }
+    }
+}
 
 /// How many of the best records of each ranking pass words found together may reorder: the
 /// first records of a search are the same for any limit up to this.
@@ -2195,6 +2214,9 @@ fn as_it_is(index: Index, state: State, dir: &Path) -> Result<SearchIndex, Searc
 fn sync(store: &Store, force: bool, freshness: Freshness) -> Result<SearchIndex, SearchError> {
     let dir = index_dir(store);
     let _lock = lock(store)?;
+    if let Some(parent) = dir.parent() {
+        remove_leftovers(parent);
+    }
     let head = store.head_commit_id()?;
     // A rebuild, asked for or of a missing index: git is read for it meanwhile.
     let mut inputs =

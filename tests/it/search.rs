@@ -875,6 +875,24 @@ fn deleted_or_corrupt_index_is_rebuilt() {
     r.git(&["commit", "-qam", "Rename a02"]);
     assert_eq!(cli_ids(&r, &["chim canh cut"]), ["a02"]);
 
+    // What a build stopped half way (or a swap) left beside the index goes with the next build.
+    let kehoach_dir = s.git_dir().join("kehoach");
+    std::fs::create_dir_all(kehoach_dir.join("search.new-999999")).unwrap();
+    std::fs::write(kehoach_dir.join("search.new-999999/meta.json"), "{").unwrap();
+    std::fs::write(kehoach_dir.join("search.old-999998"), "x").unwrap();
+    let out = r.cmd().args(["index", "--rebuild"]).output().unwrap();
+    assert!(out.status.success());
+    let mut left: Vec<String> = std::fs::read_dir(&kehoach_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("search."))
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["search.dirs", "search.lock", "search.snap", "search.stats"]
+    );
+
     // `kehoach index --rebuild` forces it.
     let out = r.cmd().args(["index", "--rebuild"]).output().unwrap();
     assert!(out.status.success());
