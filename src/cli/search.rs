@@ -278,8 +278,15 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         eprintln!("no record matches {}", sanitize_line(&text));
         return Err(CliError::silent(1));
     }
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let terminal = std::io::stdout().is_terminal();
+    let color = terminal && std::env::var_os("NO_COLOR").is_none();
     let w = width();
+    // Someone reading a full page is told how many records match in all (a count of the same
+    // query: under a millisecond at 100 000 records); a script has `--json` and `--limit`.
+    let total = match terminal && hits.len() == args.limit {
+        true => index.count(&query).unwrap_or(0),
+        false => 0,
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let printed = hits
         .iter()
@@ -289,6 +296,14 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
                 writeln!(out)?;
             }
             print_hit(&mut out, h, w, color)
+        })
+        .and_then(|()| match total > hits.len() {
+            true => writeln!(
+                out,
+                "\n{} of {total} records shown; -n N shows more",
+                hits.len()
+            ),
+            false => Ok(()),
         })
         .and_then(|()| out.flush());
     if let Some(pieces) = index.in_pieces() {

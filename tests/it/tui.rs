@@ -448,6 +448,12 @@ struct Tmux {
 impl Tmux {
     /// Starts `kehoach ARGS` in a detached tmux session of the given size.
     fn start(repo: &TestRepo, name: &str, args: &[&str]) -> Tmux {
+        Tmux::start_then(repo, name, args, "")
+    }
+
+    /// Starts `kehoach ARGS` then the shell command `then` (`; sleep 60` keeps what a command
+    /// printed on the screen after it ends).
+    fn start_then(repo: &TestRepo, name: &str, args: &[&str], then: &str) -> Tmux {
         // The socket lives in the test's temporary folder, so that nothing is left behind.
         let socket = repo
             .home()
@@ -463,6 +469,7 @@ impl Tmux {
         for a in args {
             cmdline.push_str(&format!(" '{a}'"));
         }
+        cmdline.push_str(then);
         let out = t
             .cmd()
             .args(["new-session", "-d", "-x", "80", "-y", "24", "-c"])
@@ -524,6 +531,43 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd().arg("kill-server").output();
     }
+}
+
+#[test]
+fn search_on_a_terminal_says_how_many_records_match_in_all() {
+    let repo = TestRepo::demo();
+    let tm = Tmux::start_then(
+        &repo,
+        "count",
+        &["search", "tre em", "-n", "3"],
+        "; sleep 60",
+    );
+    let screen = tm.wait_for("records shown");
+    // The first search of the repository builds the index, and says so.
+    assert!(
+        screen.starts_with("building the search index (there was no index)…\n"),
+        "{screen}"
+    );
+    let out = repo
+        .cmd()
+        .args(["search", "tre em", "-n", "1000", "--json"])
+        .output()
+        .unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = all.as_array().unwrap().len();
+    assert!(all > 3);
+    assert!(
+        screen.contains(&format!("3 of {all} records shown; -n N shows more")),
+        "{screen}"
+    );
+    // Piped, the records alone, and nothing said of the index.
+    let out = repo
+        .cmd()
+        .args(["search", "tre em", "-n", "3"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("records shown"));
+    assert!(out.stderr.is_empty());
 }
 
 fn wait_until(what: &str, f: impl Fn() -> bool) {
