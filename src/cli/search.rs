@@ -11,7 +11,7 @@ use crate::search::{Freshness, Hit, Notice, Query, QueryError, SearchError, Sear
 #[command(after_help = "\
 Query language:
   trẻ em              every word must match; diacritics are optional (tre em)
-  \"tòa án nhân dân\"   words next to each other
+  \"tòa án nhân dân\"   words next to each other (in a shell: '\"tòa án nhân dân\"')
   -huyện              records without the word
   kind:assignment     plan, assignment, report, agency
   plan:ID  agency:ID  (lead or coordinating)  lead:ID
