@@ -168,6 +168,20 @@ strings! {
     Error => "Lỗi", "Error";
 }
 
+/// A kind of record, named in the interface language (the query language's `kind:` values
+/// stay English).
+pub fn kind_name(lang: Lang, kind: crate::store::Kind) -> &'static str {
+    use crate::store::Kind;
+    match (lang, kind) {
+        (Lang::En, k) => k.as_str(),
+        (Lang::Vi, Kind::Config) => "cấu hình",
+        (Lang::Vi, Kind::Agency) => "cơ quan",
+        (Lang::Vi, Kind::Plan) => "kế hoạch",
+        (Lang::Vi, Kind::Assignment) => "nhiệm vụ",
+        (Lang::Vi, Kind::Report) => "báo cáo",
+    }
+}
+
 /// A field's name in the interface language, when it has one (`due` → `Hạn`).
 pub fn field_label(lang: Lang, field: &str) -> Option<&'static str> {
     let last = field.rsplit('.').next().unwrap_or(field);

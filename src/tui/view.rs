@@ -743,7 +743,9 @@ fn highlighted(text: &str, ranges: &[(usize, usize)], theme: &Theme) -> Vec<Span
 }
 
 fn search(f: &mut Frame, st: &State, s: &SearchState, area: Rect, theme: &Theme) {
-    let kind = s.kind.map_or(st.t(S::AllKinds), |k| k.as_str());
+    let kind = s
+        .kind
+        .map_or(st.t(S::AllKinds), |k| super::strings::kind_name(st.lang, k));
     let block = Block::bordered()
         .title(Span::styled(
             format!(" {} [{kind}] ", st.t(S::SearchTitle)),
@@ -822,7 +824,7 @@ fn search(f: &mut Frame, st: &State, s: &SearchState, area: Rect, theme: &Theme)
         let sel = i == s.selected;
         let head = format!(
             "{:<10} {}  {}",
-            h.kind.as_str(),
+            super::strings::kind_name(st.lang, h.kind),
             safe(&h.id),
             safe(&h.title)
         );

@@ -193,6 +193,22 @@ fn search_says_how_many_records_match_in_all() {
 }
 
 #[test]
+fn search_names_kinds_in_the_interface_language() {
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::Vi, 80, 24);
+    ui.keys("/ \"toa an\"");
+    let screen = ui.screen();
+    assert!(screen.contains(" Tìm kiếm [mọi loại] "), "{screen}");
+    assert!(
+        screen.contains("│cơ quan    tand-tinh  Tòa án nhân dân tỉnh"),
+        "{screen}"
+    );
+    assert!(screen.contains("│nhiệm vụ   a04  "), "{screen}");
+    ui.keys("tab");
+    assert!(ui.screen().contains(" Tìm kiếm [kế hoạch] "));
+}
+
+#[test]
 fn a_search_index_damaged_under_the_ui_is_built_again() {
     let repo = TestRepo::demo();
     let mut ui = open(&repo, Lang::En, 80, 24);
