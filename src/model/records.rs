@@ -251,6 +251,18 @@ pub struct Plan {
     pub notes: String,
 }
 
+impl Plan {
+    /// The day the plan assigns its work, from which its recurring deadlines count: its date
+    /// (`YYYY-MM` counts as the first of the month), else the first day of its first reporting
+    /// period.
+    pub fn assigns_work_on(&self) -> jiff::civil::Date {
+        super::rules::parse_plan_date(&self.date)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| self.reporting.first_period.start())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkStatus {

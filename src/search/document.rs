@@ -28,6 +28,8 @@ pub struct RecordDoc {
     pub period: Option<Period>,
     /// When an assignment is due.
     pub due: Option<Due>,
+    /// The day a plan assigns its work: its assignments' recurring deadlines count from it.
+    pub assigns_work_on: Option<jiff::civil::Date>,
     pub title: String,
     /// Every other text of the record, paragraphs separated by blank lines.
     pub text: String,
@@ -97,6 +99,7 @@ fn base(kind: Kind, rel: &str) -> RecordDoc {
         status: String::new(),
         period: None,
         due: None,
+        assigns_work_on: None,
         title: String::new(),
         text: String::new(),
     }
@@ -186,6 +189,7 @@ fn of_plan(rel: &str, p: Plan) -> RecordDoc {
     agencies.dedup();
     d.agencies = agencies;
     d.plan = Some(p.id.clone());
+    d.assigns_work_on = Some(p.assigns_work_on());
     d.status = enum_str(&p.status);
     d.title = p.title;
     d.text = t.0;

@@ -34,7 +34,7 @@ use crate::store::{Store, StoreError};
 
 /// Changes when the analysis changes: an index of another version is rebuilt. (An index whose
 /// schema differs from this version's is rebuilt whatever its number: see `open_dir`.)
-const FORMAT: u32 = 8;
+const FORMAT: u32 = 9;
 /// A recurring due date is found by the dates it falls on in these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
 
@@ -159,6 +159,8 @@ pub struct SearchIndex {
     /// A ranking pass whose every word is in at least this many records is searched on two
     /// threads when it can ([`HEAVY`]; other values in tests).
     heavy: u64,
+    /// Each plan's id and the day it assigns its work, read once (see [`plan_starts`]).
+    plan_starts: std::sync::OnceLock<Vec<(String, i64)>>,
 }
 
 /// How long the folder-checking thread waits for the snapshot spinning, before it sleeps.
@@ -247,7 +249,7 @@ pub enum Notice<'a> {
     Waiting { lock: &'a Path },
     /// Building the whole index (seconds at 100 000 records); why, unless it was asked for.
     Building { reason: Option<&'a str> },
-    /// Catching up with this many changed records, at least [`MANY_CHANGES`] (after a pull,
+    /// Catching up with this many changed records, at least 10 000 (after a pull,
     /// say).
     CatchingUp { records: usize },
 }
@@ -403,6 +405,7 @@ impl SearchIndex {
                 reason: "in memory".into(),
             },
             heavy: HEAVY,
+            plan_starts: Default::default(),
         })
     }
 
@@ -460,10 +463,10 @@ impl SearchIndex {
         self.reader.searcher().segment_readers().len()
     }
 
-    /// The number of segments when the index is in pieces: more than [`MANY_PIECES`] segments
+    /// The number of segments when the index is in pieces: more than four segments
     /// and none holding a quarter of the records (an index first built with little memory:
     /// about 6 at 100 000 records, 24 before this version). A full build leaves at most
-    /// [`MANY_PIECES`]; an index of those and the small segments catching up leaves is not in
+    /// four; an index of those and the small segments catching up leaves is not in
     /// pieces.
     pub fn in_pieces(&self) -> Option<usize> {
         let searcher = self.reader.searcher();
@@ -866,13 +869,39 @@ impl SearchIndex {
                 }
             }
         }
-        let falling: Vec<String> = rules
-            .into_iter()
-            .filter(|rule| {
-                rule.parse::<Due>()
-                    .is_ok_and(|d| recurs_within(&d, range.from, range.to))
-            })
-            .collect();
+        // A recurring deadline counts from the day its plan assigns the work (as deadlines
+        // are tracked): an assignment matches when its rule falls in the range on or after
+        // that day, that is when the rule's last day in the range is not before it.
+        let starts = self
+            .plan_starts
+            .get_or_init(|| plan_starts(searcher, field));
+        let mut falling = Vec::new();
+        for rule in rules {
+            let Some(last) = rule
+                .parse::<Due>()
+                .ok()
+                .and_then(|d| last_within(&d, range.from, range.to))
+            else {
+                continue;
+            };
+            let later: Vec<String> = starts
+                .iter()
+                .filter(|(_, start)| *start > last)
+                .map(|(plan, _)| plan.clone())
+                .collect();
+            if later.is_empty() {
+                falling.push(rule);
+                continue;
+            }
+            let q: Box<dyn TantivyQuery> = Box::new(BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    self.keyword_query("due", std::slice::from_ref(&rule)),
+                ),
+                (Occur::MustNot, self.keyword_query("plan", &later)),
+            ]));
+            qs.push((Occur::Should, q));
+        }
         if !falling.is_empty() {
             qs.push((Occur::Should, self.keyword_query("due", &falling)));
         }
@@ -945,18 +974,67 @@ fn due_day_text(day: i64) -> String {
     format!("{:04}-{:02}-{:02}", day / 10000, day / 100 % 100, day % 100)
 }
 
-/// Whether a recurring rule falls on a day from `from` to `to` (day numbers, inclusive;
-/// None is open) in one of [`DUE_YEARS`].
-fn recurs_within(due: &Due, from: Option<i64>, to: Option<i64>) -> bool {
+/// The last day in `from..=to` (day numbers; None is open) on which `due` falls, within
+/// [`DUE_YEARS`].
+fn last_within(due: &Due, from: Option<i64>, to: Option<i64>) -> Option<i64> {
     let (lo, hi) = (from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX));
     let first = (*DUE_YEARS.start()).max(lo.div_euclid(10000).clamp(0, 9999) as i16);
     let last = (*DUE_YEARS.end()).min(hi.div_euclid(10000).clamp(0, 9999) as i16);
-    (first..=last).any(|y| {
-        due.occurrences_in_year(y)
-            .into_iter()
-            .map(day_number)
-            .any(|d| lo <= d && d <= hi)
-    })
+    (first..=last)
+        .rev()
+        .flat_map(|y| due.occurrences_in_year(y).into_iter().rev())
+        .map(day_number)
+        .find(|d| lo <= *d && *d <= hi)
+}
+
+/// The key of a plan's `PLAN:DAY`: the day it assigns its work.
+const SINCE: &str = "since";
+
+/// Each plan's id and the day (as a day number) it assigns its work, read from the terms of
+/// the plan records still in the index (a changed plan leaves its old term behind in its
+/// segment until the segment is merged: only terms of a live record count).
+fn plan_starts(searcher: &tantivy::Searcher, field: Field) -> Vec<(String, i64)> {
+    let (from, to) = (format!("{SINCE}:"), format!("{SINCE};"));
+    let mut out = Vec::new();
+    for reader in searcher.segment_readers() {
+        let Ok(index) = reader.inverted_index(field) else {
+            continue;
+        };
+        let Ok(mut stream) = index
+            .terms()
+            .range()
+            .ge(from.as_bytes())
+            .lt(to.as_bytes())
+            .into_stream()
+        else {
+            continue;
+        };
+        let alive = reader.alive_bitset();
+        while stream.advance() {
+            let live = match alive {
+                None => true,
+                Some(alive) => index
+                    .read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)
+                    .is_ok_and(|mut docs| {
+                        use tantivy::DocSet;
+                        let mut doc = docs.doc();
+                        while doc != tantivy::TERMINATED && !alive.is_alive(doc) {
+                            doc = docs.advance();
+                        }
+                        doc != tantivy::TERMINATED
+                    }),
+            };
+            let parsed = std::str::from_utf8(stream.key())
+                .ok()
+                .and_then(|k| k.strip_prefix(from.as_str()))
+                .and_then(|k| k.rsplit_once(':'))
+                .and_then(|(plan, day)| Some((plan.to_string(), day_number(day.parse().ok()?))));
+            if let (true, Some(p)) = (live, parsed) {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
 
 fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
@@ -989,6 +1067,9 @@ fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
     }
     if let Some(due) = &r.due {
         keys.push(key("due", &due.to_string()));
+    }
+    if let (Some(day), Some(plan)) = (r.assigns_work_on, &r.plan) {
+        keys.push(key(SINCE, &format!("{plan}:{day}")));
     }
     for k in keys {
         d.add_text(f.keys, k);
@@ -1328,6 +1409,7 @@ fn rebuild_locked(
             reason: String::new(),
         },
         heavy: HEAVY,
+        plan_starts: Default::default(),
     })
 }
 
@@ -1577,6 +1659,7 @@ fn catch_up(
             records: paths.len(),
         },
         heavy: HEAVY,
+        plan_starts: Default::default(),
     })
 }
 
@@ -2206,6 +2289,7 @@ fn as_it_is(index: Index, state: State, dir: &Path) -> Result<SearchIndex, Searc
         dir: Some(dir.to_path_buf()),
         update: Update::UpToDate,
         heavy: HEAVY,
+        plan_starts: Default::default(),
     })
 }
 
@@ -2447,6 +2531,7 @@ mod tests {
             status: status.into(),
             period: None,
             due: None,
+            assigns_work_on: None,
             title,
             text,
         }
@@ -2492,6 +2577,7 @@ mod tests {
             dir: None,
             update: Update::UpToDate,
             heavy: u64::MAX,
+            plan_starts: Default::default(),
         }
     }
 

@@ -8,7 +8,10 @@
 //!   `kind:` (plan, assignment, report, agency), `plan:`, `agency:` (lead or coordinating),
 //!   `lead:`, `status:`, `period:` (2025, 2025-h1, 2025-q3, 2025-06; a year takes in its halves,
 //!   quarters and months), `due:` (`2025-12-31`, `<2025-12-31`, `<=2025-06`, `>=2025`,
-//!   `2025-01..2025-06`, `continuous`, `yearly`, `half-yearly`, `quarterly`, `monthly`).
+//!   `2025-01..2025-06`, `continuous`, `yearly`, `half-yearly`, `quarterly`, `monthly`); a
+//!   recurring deadline falls in a range of days from the day its plan assigns the work (the
+//!   plan's date), as deadlines are tracked: under a plan of April 2025, `half-yearly:01-15` is
+//!   not due in `2025-01..2025-06`.
 //!
 //! Anything else is text: "Lao động - Thương binh" is three words and a dash, "tỉnh: Bình Thuận"
 //! is three words. Only an ASCII name glued to a colon and a value (`statu:done`) reads as a

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 
-use crate::model::rules::{Lifetime, RecordSet, parse_plan_date};
+use crate::model::rules::{Lifetime, RecordSet};
 use crate::model::{Assignment, Due, Period, PeriodKind, WorkStatus};
 
 /// Where an assignment stands against its deadline.
@@ -132,15 +132,6 @@ pub(crate) fn ser_opt_date<S: serde::Serializer>(
     }
 }
 
-/// The day a plan assigns its work: its date (`YYYY-MM` counts as the first of the month), else
-/// the first day of its first reporting period.
-pub fn plan_start(plan: &crate::model::Plan) -> Date {
-    parse_plan_date(&plan.date)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| plan.reporting.first_period.start())
-}
-
 /// What the deadline computation needs besides the assignment itself.
 #[derive(Debug, Default)]
 pub struct DueContext {
@@ -157,7 +148,7 @@ impl DueContext {
         let mut ctx = DueContext::default();
         for p in &set.plans {
             ctx.plan_start
-                .insert(p.record.id.clone(), plan_start(&p.record));
+                .insert(p.record.id.clone(), p.record.assigns_work_on());
         }
         for a in &set.agencies {
             ctx.lifetimes

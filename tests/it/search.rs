@@ -198,16 +198,22 @@ fn agency_and_status_filters_return_exactly_those_assignments() {
 }
 
 /// Whether `due` falls on a day from `from` to `to` (inclusive; None is open): a date
-/// anywhere, a recurring rule in the years recurring dues are searched for (2020–2040).
+/// anywhere, a recurring rule in the years recurring dues are searched for (2020–2040) and on
+/// or after `since`, the day its plan assigns the work.
 fn due_within(
     due: &kehoach::model::Due,
     from: Option<jiff::civil::Date>,
     to: Option<jiff::civil::Date>,
+    since: jiff::civil::Date,
 ) -> bool {
     let inside = |d: &jiff::civil::Date| from.is_none_or(|f| f <= *d) && to.is_none_or(|t| *d <= t);
     match due {
         kehoach::model::Due::On(d) => inside(d),
-        rule => (2020..=2040).any(|y| rule.occurrences_in_year(y).iter().any(inside)),
+        rule => (2020..=2040).any(|y| {
+            rule.occurrences_in_year(y)
+                .iter()
+                .any(|d| inside(d) && *d >= since)
+        }),
     }
 }
 
@@ -245,15 +251,22 @@ fn due_filters_agree_with_every_kind_of_due() {
         }
     }
     let index = SearchIndex::open(&store(&r)).unwrap();
+    let plans = &loaded.records.plans;
+    assert_eq!(plans.len(), 1);
+    let since = plans[0].record.assigns_work_on();
+    assert_eq!(since.to_string(), "2025-04-01");
     // The filter's value, and the first and last day it means ("" is open).
     let ranges = [
         ("<2025-12-31", "", "2025-12-30"),
+        // Before the plan assigns its work: its dates only, no recurring rule.
+        ("2025-01..2025-03", "2025-01-01", "2025-03-31"),
+        ("2025-03-25..2025-04-05", "2025-03-25", "2025-04-05"),
         ("<=2025-12-31", "", "2025-12-31"),
         (">2025-12-31", "2026-01-01", ""),
         ("2025-07..2025-07", "2025-07-01", "2025-07-31"),
-        ("2024-02-29", "2024-02-29", "2024-02-29"),
-        ("2025-02-28", "2025-02-28", "2025-02-28"),
-        ("2025-q1", "2025-01-01", "2025-03-31"),
+        ("2028-02-29", "2028-02-29", "2028-02-29"),
+        ("2026-02-28", "2026-02-28", "2026-02-28"),
+        ("2026-q1", "2026-01-01", "2026-03-31"),
         ("2019", "2019-01-01", "2019-12-31"),
         (">=2040-12", "2040-12-01", ""),
         ("2041", "2041-01-01", "2041-12-31"),
@@ -261,14 +274,48 @@ fn due_filters_agree_with_every_kind_of_due() {
     let date = |s: &str| (!s.is_empty()).then(|| s.parse::<jiff::civil::Date>().unwrap());
     for (value, from, to) in ranges {
         let (from, to) = (date(from), date(to));
-        let want = assignments_where(&r, |a| due_within(&a.due, from, to));
+        let want = assignments_where(&r, |a| due_within(&a.due, from, to, since));
         let q = format!("kind:assignment due:{value}");
         assert_eq!(sorted(ids(&index, &q)), want, "{q}");
+        if value == "2025-01..2025-03" {
+            // Rules fall there, but before the plan assigns the work: none count.
+            let before = jiff::civil::Date::constant(2020, 1, 1);
+            assert!(!assignments_where(&r, |a| due_within(&a.due, from, to, before)).is_empty());
+            assert!(want.is_empty(), "{want:?}");
+            continue;
+        }
         assert!(
             !want.is_empty() || value == "2019",
             "{q} finds none: a weak check"
         );
     }
+    drop(index);
+
+    // The plan's date moved earlier, and caught up with: the rules count from the new day (the
+    // plan's old record, deleted but still in its segment, is not read for it).
+    let plan_path = format!("plans/{SAMPLE_PLAN}/plan.toml");
+    let text = r.read(&plan_path);
+    assert!(text.contains("\ndate = \"2025-04\"\n"));
+    r.write(
+        &plan_path,
+        &text.replace("\ndate = \"2025-04\"\n", "\ndate = \"2024-01\"\n"),
+    );
+    r.git(&["commit", "-qam", "The plan was issued earlier"]);
+    let index = SearchIndex::open(&store(&r)).unwrap();
+    assert!(matches!(index.update(), Update::CaughtUp { .. }));
+    assert!(index.segments() > 1, "{}", index.segments());
+    let earlier = jiff::civil::Date::constant(2024, 1, 1);
+    for (value, from, to) in [
+        ("2025-01..2025-03", "2025-01-01", "2025-03-31"),
+        ("2024-q3", "2024-07-01", "2024-09-30"),
+    ] {
+        let (from, to) = (date(from), date(to));
+        let want = assignments_where(&r, |a| due_within(&a.due, from, to, earlier));
+        assert!(!want.is_empty(), "{value}");
+        let q = format!("kind:assignment due:{value}");
+        assert_eq!(sorted(ids(&index, &q)), want, "{q}");
+    }
+
     // A rule's name is how its dues are written: `monthly:31`, `continuous`.
     let is = |due: &Due, rule: &str| {
         let written = due.to_string();
