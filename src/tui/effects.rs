@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::app::{Detail, Effect, Hit, LogEntry, Msg, Origin, Panel, RepoStatus, label_of};
@@ -29,6 +30,17 @@ pub trait Host {
     fn suspend(&mut self);
 }
 
+/// How [`Runtime::open_search`] opens the full-text index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    /// At start: opened, caught up, or built when missing.
+    First,
+    /// After a save or commit: brought up to date.
+    Again,
+    /// Built again (the one in use was found damaged).
+    Rebuild,
+}
+
 /// Performs effects against one data repository.
 pub struct Runtime {
     pub store: Store,
@@ -46,6 +58,10 @@ pub struct Runtime {
     next_search: Option<(String, Option<Kind>)>,
     /// The full-text index, once opened in the background.
     search: Arc<Mutex<Option<SearchIndex>>>,
+    /// Openings of the index started, and the latest of them put in use (see
+    /// [`Runtime::open_search`]).
+    openings: u64,
+    installed: Arc<AtomicU64>,
     /// The interface language, for the panels built here.
     pub lang: Lang,
 }
@@ -70,6 +86,8 @@ impl Runtime {
             pending: 0,
             queued: Vec::new(),
             search: Arc::new(Mutex::new(None)),
+            openings: 0,
+            installed: Arc::new(AtomicU64::new(0)),
             next_search: None,
             lang: Lang::En,
             editor,
@@ -188,57 +206,15 @@ impl Runtime {
             }
             Effect::Quit => vec![],
             Effect::OpenSearch { rebuild } => {
-                let root = self.root.clone();
-                let slot = self.search.clone();
-                self.spawn(move || {
-                    let open = |s: &Store| match rebuild {
-                        true => SearchIndex::rebuild(s),
-                        false => SearchIndex::open(s),
-                    };
-                    match Store::open(&root)
-                        .map_err(|e| e.to_string())
-                        .and_then(|s| open(&s).map_err(|e| e.to_string()))
-                    {
-                        Ok(ix) => {
-                            let rebuilt = matches!(ix.update(), Update::Rebuilt { .. });
-                            let in_pieces = ix.in_pieces().is_some();
-                            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(ix);
-                            if rebuilt {
-                                give_back_freed_memory();
-                            }
-                            Msg::SearchReady { in_pieces }
-                        }
-                        // Title search goes on working without the index.
-                        Err(e) => Msg::Failed(format!("search index: {e}")),
-                    }
+                self.open_search(if rebuild {
+                    Opening::Rebuild
+                } else {
+                    Opening::First
                 });
                 vec![]
             }
             Effect::RefreshSearch => {
-                let root = self.root.clone();
-                let slot = self.search.clone();
-                self.spawn(move || {
-                    let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
-                    let Some(ix) = guard.as_mut() else {
-                        return Msg::Info(String::new());
-                    };
-                    match Store::open(&root)
-                        .map_err(|e| e.to_string())
-                        .and_then(|s| ix.refresh(&s).cloned().map_err(|e| e.to_string()))
-                    {
-                        Ok(update) => {
-                            let rebuilt = matches!(update, Update::Rebuilt { .. });
-                            if rebuilt {
-                                give_back_freed_memory();
-                            }
-                            // Said when the index is first built, not after every save.
-                            Msg::SearchReady {
-                                in_pieces: rebuilt && ix.in_pieces().is_some(),
-                            }
-                        }
-                        Err(e) => Msg::Failed(format!("search index: {e}")),
-                    }
-                });
+                self.open_search(Opening::Again);
                 vec![]
             }
             Effect::Search { query, kind } => {
@@ -271,6 +247,55 @@ impl Runtime {
                 vec![]
             }
         }
+    }
+
+    /// Opens, brings up to date or rebuilds the full-text index in the background, beside the
+    /// one in use: searches go on meanwhile (a catch-up at 100 000 records looks at every
+    /// file, a rebuild takes seconds). An index opened is put in use only if no later opening
+    /// has been put in use first.
+    fn open_search(&mut self, how: Opening) {
+        self.openings += 1;
+        let (root, slot, installed, mine) = (
+            self.root.clone(),
+            self.search.clone(),
+            self.installed.clone(),
+            self.openings,
+        );
+        self.spawn(move || {
+            let in_memory = match slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                Some(ix) => ix.dir().is_none(),
+                // Nothing to bring up to date yet: the first opening will do.
+                None if how == Opening::Again => return Msg::Info(String::new()),
+                None => false,
+            };
+            let opened = Store::open(&root)
+                .map_err(SearchError::from)
+                .and_then(|s| match how {
+                    Opening::Rebuild => SearchIndex::rebuild(&s),
+                    Opening::Again if in_memory => SearchIndex::in_memory(&s),
+                    Opening::First | Opening::Again => SearchIndex::open(&s),
+                });
+            match opened {
+                Ok(ix) => {
+                    let rebuilt = matches!(ix.update(), Update::Rebuilt { .. });
+                    // Said when the index is first opened or built, not after every save.
+                    let in_pieces = (how != Opening::Again || rebuilt) && ix.in_pieces().is_some();
+                    {
+                        let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+                        if installed.load(Ordering::Relaxed) < mine {
+                            installed.store(mine, Ordering::Relaxed);
+                            *guard = Some(ix);
+                        }
+                    }
+                    if rebuilt {
+                        give_back_freed_memory();
+                    }
+                    Msg::SearchReady { in_pieces }
+                }
+                // Title search goes on working without the index.
+                Err(e) => Msg::Failed(format!("search index: {e}")),
+            }
+        });
     }
 
     /// Runs the search asked for last, if any.

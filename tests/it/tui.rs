@@ -209,6 +209,90 @@ fn search_names_kinds_in_the_interface_language() {
 }
 
 #[test]
+fn searches_go_on_while_the_index_is_brought_up_to_date() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let repo = TestRepo::demo();
+    let mut ui = open(&repo, Lang::En, 80, 24);
+    // A commit the index has not seen, and the index's lock held as another process that is
+    // updating the index holds it: bringing the index up to date waits for it.
+    let path = sample_assignment("a04");
+    let text = repo.read(&path);
+    repo.write(&path, &text.replace("tại Tòa án", "tại Tòa án nhân dân"));
+    repo.git(&["commit", "-qam", "Retitle a04"]);
+    let store = kehoach::store::Store::open(&repo.path()).unwrap();
+    let lock = Arc::new(
+        std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(store.git_dir().join("kehoach/search.lock"))
+            .unwrap(),
+    );
+    lock.lock().unwrap();
+    // Should the search wait for the lock after all, it is let go after a while, and said.
+    let (done, let_go) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let watchdog = {
+        let (lock, done, let_go) = (lock.clone(), done.clone(), let_go.clone());
+        std::thread::spawn(move || {
+            let end = Instant::now() + Duration::from_secs(60);
+            while !done.load(Ordering::SeqCst) && Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let_go.store(true, Ordering::SeqCst);
+            lock.unlock().unwrap();
+        })
+    };
+    static WAITING: AtomicBool = AtomicBool::new(false);
+    kehoach::search::set_notices(Some(|n| {
+        if matches!(n, kehoach::search::Notice::Waiting { .. }) {
+            WAITING.store(true, Ordering::SeqCst);
+        }
+    }));
+    let fx = ui
+        .app
+        .runtime
+        .perform(kehoach::tui::Effect::RefreshSearch, &mut ui.host);
+    assert!(fx.is_empty());
+    ui.app.runtime.start_queued();
+    wait_until("the update waits for the lock", || {
+        WAITING.load(Ordering::SeqCst)
+    });
+    // Typed meanwhile: answered by the index in use.
+    for m in kehoach::tui::parse_keys("/ \"toa an\"").unwrap() {
+        ui.app.handle(m, &mut ui.host);
+    }
+    ui.app.poll_background(Duration::ZERO, &mut ui.host);
+    assert!(
+        !let_go.load(Ordering::SeqCst),
+        "the search waited for the update"
+    );
+    let Some(Screen::Search(s)) = ui.state().stack.last() else {
+        panic!("search is open");
+    };
+    assert!(s.hits.iter().any(|h| h.id == "a04"));
+    let screen = ui.screen();
+    assert!(
+        screen.contains("a04  Tố tụng thân thiện với trẻ em tại Tòa án "),
+        "{screen}"
+    );
+    assert!(!screen.contains("tại Tòa án nhân dân"), "{screen}");
+    // The update goes on once the lock is free, and the search is answered again.
+    done.store(true, Ordering::SeqCst);
+    watchdog.join().unwrap();
+    kehoach::search::set_notices(None);
+    ui.settle();
+    let screen = ui.screen();
+    assert!(
+        screen.contains("a04  Tố tụng thân thiện với trẻ em tại Tòa án nhân dân"),
+        "{screen}"
+    );
+}
+
+#[test]
 fn a_search_index_damaged_under_the_ui_is_built_again() {
     let repo = TestRepo::demo();
     let mut ui = open(&repo, Lang::En, 80, 24);
