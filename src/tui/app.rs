@@ -210,6 +210,8 @@ pub enum Msg {
     /// The full-text index failed as it was read (a damaged file): it is put aside and built
     /// again, and titles are searched meanwhile.
     SearchDamaged(String),
+    /// The full-text index could not be opened or built: titles are searched.
+    SearchFailed(String),
     History {
         path: String,
         entries: Vec<LogEntry>,
@@ -311,6 +313,8 @@ pub struct State {
     pub size: (u16, u16),
     /// Whether search runs on a full-text index (else on ids and titles).
     pub full_text: bool,
+    /// The full-text index could not be opened: titles are searched until it is.
+    pub search_failed: bool,
 }
 
 impl State {
@@ -339,6 +343,7 @@ impl State {
             quit: false,
             size: (80, 24),
             full_text: false,
+            search_failed: false,
         }
     }
 
@@ -748,8 +753,14 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             }
             fx
         }
+        Msg::SearchFailed(e) => {
+            st.search_failed = true;
+            st.error(e);
+            vec![]
+        }
         Msg::SearchReady { in_pieces } => {
             st.full_text = true;
+            st.search_failed = false;
             if in_pieces {
                 st.info(st.t(S::IndexInPieces));
             }

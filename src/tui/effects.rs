@@ -293,7 +293,7 @@ impl Runtime {
                     Msg::SearchReady { in_pieces }
                 }
                 // Title search goes on working without the index.
-                Err(e) => Msg::Failed(format!("search index: {e}")),
+                Err(e) => Msg::SearchFailed(format!("search index: {e}")),
             }
         });
     }

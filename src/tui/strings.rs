@@ -144,6 +144,7 @@ strings! {
     NoResults => "Không tìm thấy.", "No results.";
     Results => "kết quả", "results";
     IndexDamaged => "Chỉ mục tìm kiếm bị hỏng, đang lập lại", "The search index is damaged; building it again";
+    TitlesOnlyNoIndex => "chỉ tìm trong tiêu đề: không mở được chỉ mục toàn văn", "titles only: the full-text index could not be opened";
     TitlesOnly => "chỉ tìm trong tiêu đề khi đang lập chỉ mục toàn văn…", "titles only while the full-text index is built…";
     // History.
     HistoryTitle => "Lịch sử", "History";

@@ -792,12 +792,11 @@ fn search(f: &mut Frame, st: &State, s: &SearchState, area: Rect, theme: &Theme)
         } else {
             ""
         };
-        format!(
-            "{}{more} {} · {}",
-            s.total,
-            st.t(S::Results),
-            st.t(S::TitlesOnly)
-        )
+        let why = match st.search_failed {
+            true => S::TitlesOnlyNoIndex,
+            false => S::TitlesOnly,
+        };
+        format!("{}{more} {} · {}", s.total, st.t(S::Results), st.t(why))
     } else if s.total > s.hits.len() {
         format!("{} / {} {}", s.hits.len(), s.total, st.t(S::Results))
     } else {

@@ -190,6 +190,18 @@ fn search_says_how_many_records_match_in_all() {
         screen.contains("│4 results · titles only while the full-text index is built…"),
         "{screen}"
     );
+    // An index that cannot be opened is said so there, not awaited.
+    ui.send(Msg::SearchFailed("search index: it cannot be read".into()));
+    ui.keys("escape / \"tre em\"");
+    let screen = ui.screen();
+    assert!(
+        screen.contains("│4 results · titles only: the full-text index could not be opened"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("search index: it cannot be read"),
+        "{screen}"
+    );
 }
 
 #[test]
