@@ -15,7 +15,8 @@
 //!
 //! Anything else is text: "Lao động - Thương binh" is three words and a dash, "tỉnh: Bình Thuận"
 //! is three words. Only an ASCII name glued to a colon and a value (`statu:done`) reads as a
-//! filter, and an unknown one is an error that names the known filters.
+//! filter, and an unknown one is an error that names the known filters; an address
+//! (`https://…`) is words.
 
 use jiff::civil::Date;
 
@@ -248,7 +249,9 @@ fn split(input: &str) -> Result<Vec<Piece>, QueryError> {
             let is_name = !name.is_empty()
                 && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
                 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if is_name && !value.is_empty() {
+            // `https://…`, `file://…`: an address, searched as its words.
+            let address = value.starts_with("//");
+            if is_name && !value.is_empty() && !address {
                 out.push(Piece::Filter {
                     name: name.to_string(),
                     value: value.to_string(),
@@ -580,6 +583,13 @@ mod tests {
         assert_eq!(words(&q.terms[0]), ["tinh", "binh"]);
         let q = Query::parse("\"lookup: x\"").unwrap();
         assert_eq!(words(&q.terms[0]), ["lookup", "x"]);
+        // An address is its words, not a filter named `https`.
+        let q = Query::parse("https://dichvucong.gov.vn/p/home").unwrap();
+        assert!(q.filters.is_empty());
+        assert_eq!(
+            words(&q.terms[0]),
+            ["https", "dichvucong", "gov", "vn", "p", "home"]
+        );
     }
 
     #[test]
