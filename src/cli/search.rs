@@ -13,6 +13,7 @@ Query language:
   trẻ em              every word must match; diacritics are optional (tre em)
   \"tòa án nhân dân\"   words next to each other (in a shell: '\"tòa án nhân dân\"')
   -huyện              records without the word
+  -kind:agency        records a filter does not match
   kind:assignment     plan, assignment, report, agency
   plan:ID  agency:ID  (lead or coordinating)  lead:ID
   status:in_progress  several values: status:not_started,in_progress
@@ -179,14 +180,17 @@ fn take_flags(mut args: Args) -> Result<Args, CliError> {
 
 /// When nothing matched: a plan or agency the filters name that does not exist, said as an
 /// error with the id most likely meant.
-fn unknown_id(store: &crate::store::Store, query: &Query) -> Option<CliError> {
+fn unknown_id<'q>(
+    store: &crate::store::Store,
+    filters: impl IntoIterator<Item = &'q crate::search::Filter>,
+) -> Option<CliError> {
     use crate::search::Filter;
     use crate::search::query::closest;
     use crate::store::partial::{agency_ids, plan_ids};
     // Listed only when a filter names one (a search that finds nothing is otherwise slowed by
     // reading every agency).
     let (plans, agencies) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
-    for f in &query.filters {
+    for f in filters {
         let (what, list, name, values) = match f {
             Filter::Plan(v) => ("plan", "plans", "plan", v),
             Filter::Agency(v) => ("agency", "agencies", "agency", v),
@@ -253,6 +257,11 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         Err(SearchError::Index(_)) => SearchIndex::rebuild(&store)?.search(&query, args.limit)?,
         Err(e) => return Err(e.into()),
     };
+    // A record left out by a name that names nothing leaves nothing out: said, whatever was
+    // found (a name looked for is checked only when nothing is found, and is then the reason).
+    if let Some(e) = unknown_id(&store, &query.excluded_filters) {
+        return Err(e);
+    }
     if args.json {
         let out: Vec<serde_json::Value> = hits
             .iter()
@@ -272,7 +281,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
         return print_json(&out);
     }
     if hits.is_empty() {
-        if let Some(e) = unknown_id(&store, &query) {
+        if let Some(e) = unknown_id(&store, &query.filters) {
             return Err(e);
         }
         eprintln!("no record matches {}", sanitize_line(&text));

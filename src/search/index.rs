@@ -587,7 +587,7 @@ impl SearchIndex {
         };
         let (allow, deny) = (
             sets(self.filters_query(searcher, query))?,
-            sets(self.excluded_query(query))?,
+            sets(self.excluded_query(searcher, query))?,
         );
         let typed_with_diacritics = query
             .terms
@@ -749,10 +749,15 @@ impl SearchIndex {
         ))
     }
 
-    /// Records any excluded term matches.
-    fn excluded_query(&self, query: &Query) -> Option<Box<dyn TantivyQuery>> {
+    /// Records any excluded term or excluded filter matches.
+    fn excluded_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &Query,
+    ) -> Option<Box<dyn TantivyQuery>> {
         let terms = query.excluded.iter().map(|t| self.term_query(t));
-        all_of(Occur::Should, terms.collect())
+        let filters = (query.excluded_filters.iter()).map(|f| self.filter_query(searcher, f));
+        all_of(Occur::Should, terms.chain(filters).collect())
     }
 
     /// Records every filter matches.
@@ -922,7 +927,7 @@ impl SearchIndex {
         if clauses.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        if let Some(x) = self.excluded_query(query) {
+        if let Some(x) = self.excluded_query(searcher, query) {
             clauses.push((Occur::MustNot, x));
         }
         Box::new(BooleanQuery::new(clauses))

@@ -3,7 +3,8 @@
 //! - words: every one must match (`trẻ em`, `tre em`); a word of several parts (`covid-19`)
 //!   matches as a phrase;
 //! - `"a phrase"`: the words next to each other, in order;
-//! - `-word`, `-"a phrase"`: records that do not contain it;
+//! - `-word`, `-"a phrase"`: records that do not contain it; `-kind:agency`: records a filter
+//!   does not match;
 //! - filters `name:value`, several values separated by commas match any of them:
 //!   `kind:` (plan, assignment, report, agency), `plan:`, `agency:` (lead or coordinating),
 //!   `lead:`, `status:`, `period:` (2025, 2025-h1, 2025-q3, 2025-06; a year takes in its halves,
@@ -101,6 +102,8 @@ pub struct Query {
     pub terms: Vec<TextTerm>,
     pub excluded: Vec<TextTerm>,
     pub filters: Vec<Filter>,
+    /// Filters typed with a minus (`-kind:agency`): records they match are left out.
+    pub excluded_filters: Vec<Filter>,
 }
 
 /// Why a query could not be read. The message names what is wrong and what would be right.
@@ -205,9 +208,19 @@ fn did_you_mean<'a>(value: &str, candidates: impl IntoIterator<Item = &'a str>) 
 
 /// A piece of query text before it is read.
 enum Piece {
-    Text { text: String, negated: bool },
-    Phrase { text: String, negated: bool },
-    Filter { name: String, value: String },
+    Text {
+        text: String,
+        negated: bool,
+    },
+    Phrase {
+        text: String,
+        negated: bool,
+    },
+    Filter {
+        name: String,
+        value: String,
+        negated: bool,
+    },
 }
 
 fn split(input: &str) -> Result<Vec<Piece>, QueryError> {
@@ -245,7 +258,7 @@ fn split(input: &str) -> Result<Vec<Piece>, QueryError> {
         let from = chars.get(start).map_or(input.len(), |c| c.0);
         let to = chars.get(j).map_or(input.len(), |c| c.0);
         let token = &input[from..to];
-        if !negated && let Some((name, value)) = token.split_once(':') {
+        if let Some((name, value)) = token.split_once(':') {
             let is_name = !name.is_empty()
                 && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
                 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
@@ -255,6 +268,7 @@ fn split(input: &str) -> Result<Vec<Piece>, QueryError> {
                 out.push(Piece::Filter {
                     name: name.to_string(),
                     value: value.to_string(),
+                    negated,
                 });
                 i = j;
                 continue;
@@ -477,7 +491,17 @@ impl Query {
         let mut q = Query::default();
         for piece in split(input)? {
             match piece {
-                Piece::Filter { name, value } => q.filters.push(parse_filter(&name, &value)?),
+                Piece::Filter {
+                    name,
+                    value,
+                    negated,
+                } => {
+                    let f = parse_filter(&name, &value)?;
+                    match negated {
+                        true => q.excluded_filters.push(f),
+                        false => q.filters.push(f),
+                    }
+                }
                 Piece::Text { text, negated } | Piece::Phrase { text, negated } => {
                     if let Some(w) = overlong_word(&crate::model::text::to_nfc(&text)) {
                         let start: String = w.chars().take(20).collect();
@@ -526,7 +550,10 @@ impl Query {
 
     /// True when nothing would restrict the search.
     pub fn is_empty(&self) -> bool {
-        self.terms.is_empty() && self.excluded.is_empty() && self.filters.is_empty()
+        self.terms.is_empty()
+            && self.excluded.is_empty()
+            && self.filters.is_empty()
+            && self.excluded_filters.is_empty()
     }
 
     /// The terms to find as their words in order (a phrase is one term), for highlighting;
@@ -597,6 +624,33 @@ mod tests {
         use unicode_normalization::UnicodeNormalization;
         let nfd: String = "Tòa án".nfd().collect();
         assert_eq!(Query::parse(&nfd).unwrap(), Query::parse("Tòa án").unwrap());
+    }
+
+    #[test]
+    fn a_filter_with_a_minus_leaves_out_what_it_matches() {
+        let q = Query::parse("-kind:agency tòa án -status:done,cancelled").unwrap();
+        assert_eq!(q.terms.len(), 2);
+        assert!(q.filters.is_empty() && q.excluded.is_empty());
+        assert_eq!(
+            q.excluded_filters,
+            [
+                Filter::Kind(vec![Kind::Agency]),
+                Filter::Status(vec!["done".into(), "cancelled".into()])
+            ]
+        );
+        // Alone, too; and read as strictly as any filter.
+        assert_eq!(
+            Query::parse("-kind:plan").unwrap().excluded_filters.len(),
+            1
+        );
+        assert!(matches!(
+            Query::parse("-knd:plan"),
+            Err(QueryError::UnknownFilter { .. })
+        ));
+        // A minus before an address or a word with a colon in it is an excluded word still.
+        let q = Query::parse("trẻ -https://x.vn -tỉnh:").unwrap();
+        assert_eq!(q.excluded.len(), 2);
+        assert!(q.excluded_filters.is_empty());
     }
 
     #[test]

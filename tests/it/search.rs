@@ -342,6 +342,41 @@ fn due_filters_agree_with_every_kind_of_due() {
 }
 
 #[test]
+fn a_filter_with_a_minus_leaves_out_the_records_it_matches() {
+    let r = TestRepo::demo();
+    let all = sorted(cli_ids(&r, &["tòa án", "--limit", "1000"]));
+    let agencies = sorted(cli_ids(&r, &["tòa án", "kind:agency", "--limit", "1000"]));
+    assert!(!agencies.is_empty() && agencies.len() < all.len());
+    let without = sorted(cli_ids(&r, &["tòa án", "-kind:agency", "--limit", "1000"]));
+    let mut both = [without.clone(), agencies].concat();
+    both.sort();
+    assert_eq!(both, all);
+    assert_eq!(
+        without,
+        sorted(cli_ids(
+            &r,
+            &["tòa án", "kind:plan,assignment,report", "--limit", "1000"]
+        ))
+    );
+    // Alone: every record but those.
+    let not_done = cli_ids(&r, &["kind:assignment", "-status:done", "--limit", "1000"]);
+    let done = cli_ids(&r, &["kind:assignment", "status:done", "--limit", "1000"]);
+    assert!(!done.is_empty() && !not_done.is_empty());
+    assert!(not_done.iter().all(|id| !done.contains(id)));
+    assert_eq!(
+        not_done.len() + done.len(),
+        cli_ids(&r, &["kind:assignment", "--limit", "1000"]).len()
+    );
+    // An excluded agency that does not exist is said so.
+    let out = r
+        .cmd()
+        .args(["search", "tòa án", "-agency:so-y-tee"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no agency so-y-tee"));
+}
+
+#[test]
 fn query_errors_are_explained() {
     let r = TestRepo::demo();
     let out = r
