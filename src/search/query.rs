@@ -112,7 +112,7 @@ pub enum QueryError {
     #[error("the query is empty")]
     Empty,
     /// The query as typed: text, but not one word in it (only signs, punctuation, emoji).
-    #[error("nothing to search for in \"{0}\": words are made of letters and digits")]
+    #[error("nothing to search for in “{0}”: words are made of letters and digits")]
     NoWords(String),
     #[error("unknown filter {name:?}: the filters are {}", FILTERS.map(|f| format!("{f}:")).join(" "))]
     UnknownFilter {
@@ -776,7 +776,7 @@ mod tests {
         );
         assert_eq!(
             Query::parse("🙂").unwrap_err().to_string(),
-            "nothing to search for in \"🙂\": words are made of letters and digits"
+            "nothing to search for in “🙂”: words are made of letters and digits"
         );
         assert_eq!(Query::parse_as_typed("-"), Err(QueryError::Empty));
         let e = Query::parse("stauts:done").unwrap_err();
