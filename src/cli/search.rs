@@ -61,13 +61,21 @@ impl From<SearchError> for CliError {
     }
 }
 
-/// Terminal width: $COLUMNS, else 80.
+/// The width to lay results out in: $COLUMNS, else the terminal's when standard output is one
+/// (shells seldom pass $COLUMNS on), else 80; at least 40.
 fn width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
-        .filter(|w| *w >= 40)
+        .or_else(|| {
+            std::io::stdout()
+                .is_terminal()
+                .then(crossterm::terminal::size)
+                .and_then(Result::ok)
+                .map(|(cols, _)| usize::from(cols))
+        })
         .unwrap_or(80)
+        .max(40)
 }
 
 /// Wraps snippet pieces into lines of `width` columns (at most `max_lines`), marking highlights

@@ -560,12 +560,12 @@ struct Tmux {
 impl Tmux {
     /// Starts `kehoach ARGS` in a detached tmux session of the given size.
     fn start(repo: &TestRepo, name: &str, args: &[&str]) -> Tmux {
-        Tmux::start_then(repo, name, args, "")
+        Tmux::start_then(repo, name, args, "", 80)
     }
 
     /// Starts `kehoach ARGS` then the shell command `then` (`; sleep 60` keeps what a command
-    /// printed on the screen after it ends).
-    fn start_then(repo: &TestRepo, name: &str, args: &[&str], then: &str) -> Tmux {
+    /// printed on the screen after it ends), `cols` columns wide.
+    fn start_then(repo: &TestRepo, name: &str, args: &[&str], then: &str, cols: u16) -> Tmux {
         // The socket lives in the test's temporary folder, so that nothing is left behind.
         let socket = repo
             .home()
@@ -584,7 +584,15 @@ impl Tmux {
         cmdline.push_str(then);
         let out = t
             .cmd()
-            .args(["new-session", "-d", "-x", "80", "-y", "24", "-c"])
+            .args([
+                "new-session",
+                "-d",
+                "-x",
+                &cols.to_string(),
+                "-y",
+                "24",
+                "-c",
+            ])
             .arg(repo.path())
             .arg(cmdline)
             .output()
@@ -653,6 +661,7 @@ fn search_on_a_terminal_says_how_many_records_match_in_all() {
         "count",
         &["search", "tre em", "-n", "3"],
         "; sleep 60",
+        80,
     );
     let screen = tm.wait_for("records shown");
     // The first search of the repository builds the index, and says so.
@@ -680,6 +689,26 @@ fn search_on_a_terminal_says_how_many_records_match_in_all() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("records shown"));
     assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn search_on_a_narrow_terminal_lays_results_out_to_its_width() {
+    let repo = TestRepo::demo();
+    let tm = Tmux::start_then(
+        &repo,
+        "narrow",
+        &["search", "toa an", "-n", "2"],
+        "; sleep 60",
+        56,
+    );
+    let screen = tm.wait_for("a04");
+    // Each record's line ends with its score on the same row: nothing was laid out for 80
+    // columns and wrapped.
+    for id in ["tand-tinh", "a04"] {
+        let line = screen.lines().find(|l| l.contains(id)).unwrap();
+        let last = line.split_whitespace().last().unwrap();
+        assert!(last.parse::<f32>().is_ok(), "{line:?} in\n{screen}");
+    }
 }
 
 fn wait_until(what: &str, f: impl Fn() -> bool) {
