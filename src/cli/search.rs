@@ -73,6 +73,8 @@ fn width() -> usize {
                 .then(crossterm::terminal::size)
                 .and_then(Result::ok)
                 .map(|(cols, _)| usize::from(cols))
+                // A terminal that does not know its size says 0.
+                .filter(|cols| *cols > 0)
         })
         .unwrap_or(80)
         .max(40)
