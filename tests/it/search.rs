@@ -801,6 +801,45 @@ fn catch_ups_leave_what_a_build_would_make_and_no_file_behind() {
 }
 
 #[test]
+fn after_edits_undone_scores_are_those_of_a_fresh_build() {
+    let r = TestRepo::sample();
+    let s = store(&r);
+    SearchIndex::open(&s).unwrap();
+    let path = sample_assignment("a05");
+    let original = r.read(&path);
+    // Edited and committed again and again, then put back as it was.
+    for round in 0..5 {
+        set_title(&r, "a05", &format!("Truy tố thân thiện, lần {round}"));
+        r.git(&["commit", "-qam", "Retitle a05"]);
+        SearchIndex::open(&s).unwrap();
+    }
+    r.write(&path, &original);
+    r.git(&["commit", "-qam", "Put a05 back"]);
+    let index = SearchIndex::open(&s).unwrap();
+    assert!(matches!(index.update(), Update::CaughtUp { .. }));
+    let fresh = SearchIndex::in_memory(&s).unwrap();
+    let scored = |ix: &SearchIndex, q: &str| -> Vec<(String, f32)> {
+        ix.search(&Query::parse(q).unwrap(), 10)
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.id, h.score))
+            .collect()
+    };
+    // The same records in the same order, scored alike: within 5 % (tantivy estimates the
+    // number of words of a segment written again from its records' lengths, which it stores
+    // rounded: 2.6 % off for the plan, the longest record), where the deleted versions left in
+    // the statistics made 11 % (a05: 18.8 against 21.1), more with every edit.
+    for q in ["truy tố", "trẻ em", "thân thiện", "tòa án nhân dân"] {
+        let (got, want) = (scored(&index, q), scored(&fresh, q));
+        let ids = |v: &[(String, f32)]| v.iter().map(|h| h.0.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&got), ids(&want), "{q}");
+        for ((id, a), (_, b)) in got.iter().zip(&want) {
+            assert!((a - b).abs() <= 0.05 * b, "{q}: {id} {a} against {b}");
+        }
+    }
+}
+
+#[test]
 fn a_catch_up_interrupted_half_way_is_cleaned_up_by_the_next() {
     let r = TestRepo::sample();
     let s = store(&r);
