@@ -11,7 +11,7 @@ use unicode_width::UnicodeWidthStr;
 use super::app::{Ask, Confirm, EditorError, HistoryState, Pane, Screen, SearchState, State};
 use super::form::{FieldKind, Form};
 use super::keys::{Action, Context};
-use super::strings::{S, field_label};
+use super::strings::{S, field_label, kind_name};
 use super::tree::Node;
 use crate::model::text::{sanitize, sanitize_line};
 use crate::store::layout;
@@ -351,7 +351,7 @@ fn detail(f: &mut Frame, st: &State, area: Rect, theme: &Theme) {
     let focused = st.focus == Pane::Detail;
     let title = match &st.detail {
         Some(d) => {
-            let mut t = format!(" {} {} ", d.rr.kind.as_str(), safe(&d.rr.id));
+            let mut t = format!(" {} {} ", kind_name(st.lang, d.rr.kind), safe(&d.rr.id));
             if let Some(c) = &d.as_of {
                 t.push_str(&format!("@ {} ", c.chars().take(10).collect::<String>()));
             }
@@ -496,7 +496,7 @@ fn draw_form(f: &mut Frame, st: &State, form: &Form, area: Rect, theme: &Theme) 
     let title = format!(
         " {} {} {} ",
         st.t(S::EditTitle),
-        form.rr.kind.as_str(),
+        kind_name(st.lang, form.rr.kind),
         safe(&form.rr.id)
     );
     let block = Block::bordered()
@@ -660,7 +660,7 @@ fn confirm(f: &mut Frame, st: &State, c: &Confirm, area: Rect, theme: &Theme) {
             format!(
                 " {}: {} {} ",
                 st.t(S::ConfirmTitle),
-                c.rr.kind.as_str(),
+                kind_name(st.lang, c.rr.kind),
                 safe(&c.rr.id)
             ),
             theme.title(),
@@ -707,7 +707,7 @@ fn confirm(f: &mut Frame, st: &State, c: &Confirm, area: Rect, theme: &Theme) {
 fn editor_error(f: &mut Frame, st: &State, e: &EditorError, area: Rect, theme: &Theme) {
     let block = Block::bordered()
         .title(Span::styled(
-            format!(" {} {} ", e.rr.kind.as_str(), safe(&e.rr.id)),
+            format!(" {} {} ", kind_name(st.lang, e.rr.kind), safe(&e.rr.id)),
             theme.title(),
         ))
         .border_style(theme.border(true));
@@ -743,9 +743,7 @@ fn highlighted(text: &str, ranges: &[(usize, usize)], theme: &Theme) -> Vec<Span
 }
 
 fn search(f: &mut Frame, st: &State, s: &SearchState, area: Rect, theme: &Theme) {
-    let kind = s
-        .kind
-        .map_or(st.t(S::AllKinds), |k| super::strings::kind_name(st.lang, k));
+    let kind = s.kind.map_or(st.t(S::AllKinds), |k| kind_name(st.lang, k));
     let block = Block::bordered()
         .title(Span::styled(
             format!(" {} [{kind}] ", st.t(S::SearchTitle)),
@@ -823,7 +821,7 @@ fn search(f: &mut Frame, st: &State, s: &SearchState, area: Rect, theme: &Theme)
         let sel = i == s.selected;
         let head = format!(
             "{:<10} {}  {}",
-            super::strings::kind_name(st.lang, h.kind),
+            kind_name(st.lang, h.kind),
             safe(&h.id),
             safe(&h.title)
         );

@@ -760,7 +760,7 @@ fn tmux_vietnamese_typed_is_saved_in_nfc() {
     let tm = Tmux::start(&repo, "vi", &["tui", "--lang", "vi"]);
     tm.wait_for("Hồ sơ (");
     tm.keys(&["j", "j"]);
-    tm.wait_for("assignment a-3a-bac-binh");
+    tm.wait_for("nhiệm vụ a-3a-bac-binh");
     tm.keys(&["e"]);
     tm.wait_for("Tiêu đề (title)");
     tm.keys(&["End"]);
