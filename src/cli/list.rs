@@ -1,8 +1,9 @@
 //! `kehoach list [KIND] [--plan] [--agency] [--status] [--json]`.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
-use super::output::{CliError, fit, print_json};
+use super::output::{CliError, fit, print_json, terminal_width, text_width};
 use crate::store::{Kind, Loaded};
 
 #[derive(Debug, clap::Args)]
@@ -26,6 +27,9 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
 }
+
+/// The fewest columns a title is shown in beside the other columns on a terminal.
+const MIN_TITLE: usize = 24;
 
 /// One line of a listing.
 #[derive(Debug, serde::Serialize)]
@@ -160,22 +164,50 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     if rows.is_empty() {
         eprintln!("no {} match", kind.as_str());
     }
+    // Columns as wide as their widest value (up to a cap), so that on an 80-column terminal
+    // the title still starts on the row; there it is cut to the row, piped it is whole.
+    let column = |get: &dyn Fn(&Row) -> &str, cap: usize| {
+        rows.iter()
+            .map(|r| text_width(get(r)))
+            .max()
+            .unwrap_or(0)
+            .min(cap)
+    };
+    let id_w = column(&|r| &r.id, 32);
+    let status_w = column(&|r| &r.status, 12);
+    let (lead_w, due_w, plan_w) = (
+        column(&|r| r.lead.as_deref().unwrap_or(""), 26),
+        column(&|r| r.due.as_deref().unwrap_or(""), 17),
+        column(&|r| r.plan.as_deref().unwrap_or(""), 24),
+    );
+    let terminal = std::io::stdout().is_terminal();
+    let width = terminal_width();
     for r in &rows {
         let extra = match kind {
             Kind::Assignment => format!(
-                "{} {} ",
-                fit(r.lead.as_deref().unwrap_or(""), 26),
-                fit(r.due.as_deref().unwrap_or(""), 17)
+                "{}  {}  ",
+                fit(r.lead.as_deref().unwrap_or(""), lead_w),
+                fit(r.due.as_deref().unwrap_or(""), due_w)
             ),
-            Kind::Report => fit(r.plan.as_deref().unwrap_or(""), 10) + " ",
+            Kind::Report => fit(r.plan.as_deref().unwrap_or(""), plan_w) + "  ",
             _ => String::new(),
         };
-        outln!(
-            "{} {} {extra}{}",
-            fit(&r.id, 28),
-            fit(&r.status, 12),
-            crate::model::text::sanitize_line(&r.title)
+        let head = format!(
+            "{}  {}  {extra}",
+            fit(&r.id, id_w),
+            fit(&r.status, status_w)
         );
+        let room = width.saturating_sub(text_width(&head));
+        match terminal {
+            false => outln!("{head}{}", crate::model::text::sanitize_line(&r.title)),
+            true if room >= MIN_TITLE => outln!("{head}{}", fit(&r.title, room).trim_end()),
+            // Too narrow for the title beside the columns: on a row of its own below them.
+            true => outln!(
+                "{}\n    {}",
+                head.trim_end(),
+                fit(&r.title, width.saturating_sub(4)).trim_end()
+            ),
+        }
     }
     if !loaded.diagnostics.is_empty() {
         eprintln!(

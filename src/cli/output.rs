@@ -74,6 +74,32 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The width to lay output out in: $COLUMNS, else the terminal's when standard output is one
+/// (shells seldom pass $COLUMNS on), else 80; at least 40.
+pub fn terminal_width() -> usize {
+    use std::io::IsTerminal;
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| {
+            std::io::stdout()
+                .is_terminal()
+                .then(crossterm::terminal::size)
+                .and_then(Result::ok)
+                .map(|(cols, _)| usize::from(cols))
+                // A terminal that does not know its size says 0.
+                .filter(|cols| *cols > 0)
+        })
+        .unwrap_or(80)
+        .max(40)
+}
+
+/// The width of text on a terminal, in columns.
+pub fn text_width(s: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    crate::model::text::sanitize_line(s).width()
+}
+
 /// Pads or cuts text to `width` terminal columns.
 pub fn fit(s: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar;

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use super::output::{CliError, fit, print_json};
+use super::output::{CliError, fit, print_json, terminal_width};
 use crate::model::text::sanitize_line;
 use crate::search::{Freshness, Hit, Notice, Query, QueryError, SearchError, SearchIndex};
 
@@ -59,25 +59,6 @@ impl From<SearchError> for CliError {
             None => err,
         }
     }
-}
-
-/// The width to lay results out in: $COLUMNS, else the terminal's when standard output is one
-/// (shells seldom pass $COLUMNS on), else 80; at least 40.
-fn width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or_else(|| {
-            std::io::stdout()
-                .is_terminal()
-                .then(crossterm::terminal::size)
-                .and_then(Result::ok)
-                .map(|(cols, _)| usize::from(cols))
-                // A terminal that does not know its size says 0.
-                .filter(|cols| *cols > 0)
-        })
-        .unwrap_or(80)
-        .max(40)
 }
 
 /// Wraps snippet pieces into lines of `width` columns (at most `max_lines`), marking highlights
@@ -299,7 +280,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     }
     let terminal = std::io::stdout().is_terminal();
     let color = terminal && std::env::var_os("NO_COLOR").is_none();
-    let w = width();
+    let w = terminal_width();
     // Someone reading a full page is told how many records match in all (a count of the same
     // query: under a millisecond at 100 000 records); a script has `--json` and `--limit`.
     let total = match terminal && hits.len() == args.limit {

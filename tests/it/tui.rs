@@ -711,6 +711,49 @@ fn search_on_a_narrow_terminal_lays_results_out_to_its_width() {
     }
 }
 
+#[test]
+fn listings_fit_an_80_column_terminal() {
+    let repo = TestRepo::demo();
+    let tm = Tmux::start_then(
+        &repo,
+        "list",
+        &[
+            "list",
+            "assignments",
+            "--agency",
+            "ubnd-huyen-ham-thuan-bac",
+        ],
+        "; sleep 60",
+        80,
+    );
+    let screen = tm.wait_for("a-3c-ham-thuan-bac");
+    let lines: Vec<&str> = screen.lines().collect();
+    // The columns on one row, the title on a row of its own below when they leave it too
+    // little room: nothing wraps.
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("a-3b-ham-thuan-bac  in_progress  ubnd-huyen-ham-thuan-bac"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        lines[at + 1].starts_with("    Bố trí nguồn lực, lồng ghép thực hiện Khuyến nghị"),
+        "{screen}"
+    );
+    assert!(lines.iter().all(|l| l.chars().count() < 80), "{screen}");
+    // With room, one row each.
+    let tm = Tmux::start_then(
+        &repo,
+        "list-wide",
+        &["list", "assignments", "--agency", "so-y-te"],
+        "; sleep 60",
+        80,
+    );
+    let screen = tm.wait_for("a01");
+    assert!(
+        screen.contains("a01  in_progress  so-y-te  continuous  Chủ trì tham mưu triển khai"),
+        "{screen}"
+    );
+}
+
 fn wait_until(what: &str, f: impl Fn() -> bool) {
     let end = Instant::now() + Duration::from_secs(60);
     while !f() {
