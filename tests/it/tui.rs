@@ -563,8 +563,13 @@ impl Tmux {
         Tmux::start_then(repo, name, args, "", 80)
     }
 
-    /// Starts `kehoach ARGS` then the shell command `then` (`; sleep 60` keeps what a command
-    /// printed on the screen after it ends), `cols` columns wide.
+    /// Runs the command `kehoach ARGS` on a terminal `cols` columns wide, and keeps what it
+    /// printed on the screen after it ends.
+    fn command(repo: &TestRepo, name: &str, args: &[&str], cols: u16) -> Tmux {
+        Tmux::start_then(repo, name, args, "; sleep 60", cols)
+    }
+
+    /// Starts `kehoach ARGS` then the shell command `then`, `cols` columns wide.
     fn start_then(repo: &TestRepo, name: &str, args: &[&str], then: &str, cols: u16) -> Tmux {
         // The socket lives in the test's temporary folder, so that nothing is left behind.
         let socket = repo
@@ -656,13 +661,7 @@ impl Drop for Tmux {
 #[test]
 fn search_on_a_terminal_says_how_many_records_match_in_all() {
     let repo = TestRepo::demo();
-    let tm = Tmux::start_then(
-        &repo,
-        "count",
-        &["search", "tre em", "-n", "3"],
-        "; sleep 60",
-        80,
-    );
+    let tm = Tmux::command(&repo, "count", &["search", "tre em", "-n", "3"], 80);
     let screen = tm.wait_for("records shown");
     // The first search of the repository builds the index, and says so.
     assert!(
@@ -694,13 +693,7 @@ fn search_on_a_terminal_says_how_many_records_match_in_all() {
 #[test]
 fn search_on_a_narrow_terminal_lays_results_out_to_its_width() {
     let repo = TestRepo::demo();
-    let tm = Tmux::start_then(
-        &repo,
-        "narrow",
-        &["search", "toa an", "-n", "2"],
-        "; sleep 60",
-        56,
-    );
+    let tm = Tmux::command(&repo, "narrow", &["search", "toa an", "-n", "2"], 56);
     let screen = tm.wait_for("a04");
     // Each record's line ends with its score on the same row: nothing was laid out for 80
     // columns and wrapped.
@@ -714,7 +707,7 @@ fn search_on_a_narrow_terminal_lays_results_out_to_its_width() {
 #[test]
 fn listings_fit_an_80_column_terminal() {
     let repo = TestRepo::demo();
-    let tm = Tmux::start_then(
+    let tm = Tmux::command(
         &repo,
         "list",
         &[
@@ -723,7 +716,6 @@ fn listings_fit_an_80_column_terminal() {
             "--agency",
             "ubnd-huyen-ham-thuan-bac",
         ],
-        "; sleep 60",
         80,
     );
     let screen = tm.wait_for("a-3c-ham-thuan-bac");
@@ -740,11 +732,10 @@ fn listings_fit_an_80_column_terminal() {
     );
     assert!(lines.iter().all(|l| l.chars().count() < 80), "{screen}");
     // With room, one row each.
-    let tm = Tmux::start_then(
+    let tm = Tmux::command(
         &repo,
         "list-wide",
         &["list", "assignments", "--agency", "so-y-te"],
-        "; sleep 60",
         80,
     );
     let screen = tm.wait_for("a01");
