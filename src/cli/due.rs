@@ -1,8 +1,9 @@
 //! `kehoach due [--overdue] [--agency ID] [--within 30d] [--json]`: deadlines of assignments.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
-use super::output::{CliError, fit, print_json};
+use super::output::{CliError, fit, print_json, terminal_width};
 use super::rates::parse_today;
 use crate::model::text::sanitize_line;
 use crate::track::due::DueState;
@@ -114,6 +115,9 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
     }
     let many_plans = items.iter().any(|i| i.plan != items[0].plan);
     let mut ended = 0;
+    let terminal = std::io::stdout().is_terminal();
+    // What the symbol and the three columns before the title take: 2 + 17 + 21 + 25.
+    let title_w = terminal_width().saturating_sub(65).max(15);
     for i in &items {
         let id = if many_plans {
             format!("{}/{}", i.plan, i.assignment)
@@ -133,14 +137,19 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             s => s.label(false).to_string(),
         };
         ended += usize::from(i.state == DueState::LeadEnded);
-        outln!(
-            "{} {} {} {} {}",
+        let head = format!(
+            "{} {} {} {} ",
             i.state.symbol(),
             fit(&id, 16),
             fit(&i.lead, 20),
-            fit(&when, 24),
-            fit(&i.title, 15).trim_end()
+            fit(&when, 24)
         );
+        // On a terminal the title takes the rest of the row; piped, it is whole.
+        let title = match terminal {
+            true => fit(&i.title, title_w).trim_end().to_string(),
+            false => sanitize_line(&i.title),
+        };
+        outln!("{head}{title}");
     }
     let overdue = items
         .iter()

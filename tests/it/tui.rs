@@ -743,6 +743,17 @@ fn listings_fit_an_80_column_terminal() {
         screen.contains("a01  in_progress  so-y-te  continuous  Chủ trì tham mưu triển khai"),
         "{screen}"
     );
+    // Deadlines: the title takes what the row leaves (cut at 80 columns, whole at 120).
+    let title = "Tổng hợp, tham mưu giao dự toán kinh phí hằng năm";
+    let tm = Tmux::command(&repo, "due", &["due", "--agency", "so-tai-chinh"], 80);
+    let screen = tm.wait_for("listed");
+    assert!(
+        screen.contains("Tổng hợp, tham…") && !screen.contains(title),
+        "{screen}"
+    );
+    let tm = Tmux::command(&repo, "due-wide", &["due", "--agency", "so-tai-chinh"], 120);
+    let screen = tm.wait_for("listed");
+    assert!(screen.contains(title), "{screen}");
 }
 
 fn wait_until(what: &str, f: impl Fn() -> bool) {
