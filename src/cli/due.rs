@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use super::output::{CliError, fit, print_json, terminal_width};
+use super::output::{CliError, fit, last_column, print_json, terminal_width};
 use super::rates::parse_today;
 use crate::model::text::sanitize_line;
 use crate::track::due::DueState;
@@ -144,12 +144,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             fit(&i.lead, 20),
             fit(&when, 24)
         );
-        // On a terminal the title takes the rest of the row; piped, it is whole.
-        let title = match terminal {
-            true => fit(&i.title, title_w).trim_end().to_string(),
-            false => sanitize_line(&i.title),
-        };
-        outln!("{head}{title}");
+        outln!("{head}{}", last_column(&i.title, title_w, terminal));
     }
     let overdue = items
         .iter()

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use super::output::{CliError, fit, print_json, terminal_width, text_width};
+use super::output::{CliError, fit, last_column, print_json, terminal_width, text_width};
 use crate::store::{Kind, Loaded};
 
 #[derive(Debug, clap::Args)]
@@ -198,15 +198,15 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             fit(&r.status, status_w)
         );
         let room = width.saturating_sub(text_width(&head));
-        match terminal {
-            false => outln!("{head}{}", crate::model::text::sanitize_line(&r.title)),
-            true if room >= MIN_TITLE => outln!("{head}{}", fit(&r.title, room).trim_end()),
+        if !terminal || room >= MIN_TITLE {
+            outln!("{head}{}", last_column(&r.title, room, terminal));
+        } else {
             // Too narrow for the title beside the columns: on a row of its own below them.
-            true => outln!(
+            outln!(
                 "{}\n    {}",
                 head.trim_end(),
-                fit(&r.title, width.saturating_sub(4)).trim_end()
-            ),
+                last_column(&r.title, width.saturating_sub(4), terminal)
+            );
         }
     }
     if !loaded.diagnostics.is_empty() {

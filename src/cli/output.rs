@@ -100,6 +100,15 @@ pub fn text_width(s: &str) -> usize {
     crate::model::text::sanitize_line(s).width()
 }
 
+/// The text of a row's last column: on a terminal cut to the `room` left on the row, piped
+/// whole (for whoever reads it next).
+pub fn last_column(text: &str, room: usize, terminal: bool) -> String {
+    match terminal {
+        true => fit(text, room).trim_end().to_string(),
+        false => crate::model::text::sanitize_line(text),
+    }
+}
+
 /// Pads or cuts text to `width` terminal columns.
 pub fn fit(s: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar;
