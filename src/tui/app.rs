@@ -617,7 +617,7 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
                 vec![]
             };
             // A search typed while the titles were read is answered now.
-            if !st.full_text && matches!(st.stack.last(), Some(Screen::Search(_))) {
+            if !st.full_text {
                 fx.extend(search_effects(st));
             }
             fx
@@ -748,9 +748,7 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             st.full_text = false;
             st.info(format!("{} ({e})", st.t(S::IndexDamaged)));
             let mut fx = vec![Effect::OpenSearch { rebuild: true }];
-            if matches!(st.stack.last(), Some(Screen::Search(_))) {
-                fx.extend(search_effects(st));
-            }
+            fx.extend(search_effects(st));
             fx
         }
         Msg::SearchFailed(e) => {
@@ -764,11 +762,7 @@ pub fn update(st: &mut State, msg: Msg) -> Vec<Effect> {
             if in_pieces {
                 st.info(st.t(S::IndexInPieces));
             }
-            if matches!(st.stack.last(), Some(Screen::Search(_))) {
-                search_effects(st)
-            } else {
-                vec![]
-            }
+            search_effects(st)
         }
         Msg::History { path, entries } => {
             if let Some(Screen::History(h)) = st.stack.last_mut()
