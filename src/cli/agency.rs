@@ -76,7 +76,7 @@ fn retire(cwd: &Path, a: RetireArgs) -> Result<(), CliError> {
                 c.branch
             );
             if let Some(w) = &c.warning {
-                eprintln!("warning: {}", crate::model::text::sanitize_line(w));
+                super::output::warn(w);
             }
         }
     }

@@ -67,6 +67,11 @@ impl From<std::io::Error> for CliError {
     }
 }
 
+/// Prints a warning on standard error, its text escaped like all data shown on a terminal.
+pub fn warn(text: &str) {
+    eprintln!("warning: {}", crate::model::text::sanitize_line(text));
+}
+
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     let s = serde_json::to_string_pretty(value).map_err(|e| CliError::new(e.to_string()))?;

@@ -34,7 +34,7 @@ pub fn run(cwd: &Path, args: Args) -> Result<(), CliError> {
             }
             outln!("committed {} on {}", &c.commit[..10], c.branch);
             if let Some(w) = &c.warning {
-                eprintln!("warning: {}", crate::model::text::sanitize_line(w));
+                super::output::warn(w);
             }
         }
     }
