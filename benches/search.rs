@@ -123,6 +123,9 @@ const QUERIES: [&str; 20] = [
     "phòng chống bạo lực",
 ];
 
+/// Words typed in a form few records hold, of words most records hold once folded.
+const RARE_FORMS: [&str; 3] = ["hộp", "trè", "quyến trẻ em liên hợp quốc"];
+
 fn bench_size(n: usize, rg: bool) {
     let dir = repo(n);
     let store = Store::open(&dir).unwrap();
@@ -277,6 +280,27 @@ fn bench_size(n: usize, rg: bool) {
         .map(|(d, q)| format!("{q:?} {:.2} ms", ms(*d)))
         .collect();
     println!("  slowest queries (median): {}", slowest.join(", "));
+    // Words typed in a form that few records hold, of words that most hold folded ("hộp" and
+    // "hợp"): the pass that looks for the form reads the positions of every record holding
+    // the folded word. Not among the queries above; shown on its own.
+    let rare: Vec<String> = RARE_FORMS
+        .iter()
+        .map(|text| {
+            let q = Query::parse(text).unwrap();
+            let times: Vec<Duration> = (0..50)
+                .map(|_| {
+                    let t = Instant::now();
+                    std::hint::black_box(idx.search(&q, 20).unwrap());
+                    t.elapsed()
+                })
+                .collect();
+            format!("{text:?} {:.2} ms", ms(median(times)))
+        })
+        .collect();
+    println!(
+        "  words in a rare form of a common word (median of 50): {}",
+        rare.join(", ")
+    );
     let t = Instant::now();
     assert!(idx.verify().unwrap().is_empty());
     println!(

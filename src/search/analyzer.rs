@@ -7,6 +7,11 @@
 //!   the old and new placements meet ("hoà"/"hòa", "thuỷ"/"thủy", "toà"/"tòa" → "hòa", "thủy",
 //!   "tòa").
 //!
+//! The folded tokenizer also gives each word a code of its form with diacritics
+//! ([`form_code`]), written into the word's position beside its place (see [`STRIDE`]): the
+//! text's words are indexed once, and a word typed with diacritics is still found in the form
+//! typed. The exact tokenizer writes the exact forms themselves (for titles).
+//!
 //! Input in NFD (as some input methods send it) gives the same words as NFC input.
 //!
 //! Characters that show nothing (soft hyphens, zero-width joiners, direction marks, the byte
@@ -62,6 +67,11 @@ struct CharInfo {
     lower: char,
     /// It carries a tone mark.
     tone: bool,
+    /// What it adds to a word's form code ([`FormCode`]): the tone mark of its lowercase form
+    /// ([`tone_kind`]; 0 for none), and the mark that shapes it ([`SHAPE_BREVE`] and the
+    /// others; 0 for none).
+    code_tone: u8,
+    shape: u8,
     /// It belongs in a word: a letter, a digit or a combining mark.
     word: bool,
     /// It is a combining mark.
@@ -90,6 +100,17 @@ fn describe(u: u32) -> CharInfo {
         mark,
         ..CharInfo::default()
     };
+    for l in c.to_lowercase() {
+        if l == 'đ' {
+            info.shape = SHAPE_STROKE;
+        }
+        for m in l.nfd().filter(|m| is_combining_mark(*m)) {
+            match tone_kind(m) {
+                0 => info.shape = shape_kind(m),
+                t => info.code_tone = t,
+            }
+        }
+    }
     let mut lower = c.to_lowercase();
     let (Some(l), None) = (lower.next(), lower.next()) else {
         return info;
@@ -149,6 +170,130 @@ pub(crate) fn fold_char(c: char) -> Option<char> {
 
 fn has_tone(c: char) -> bool {
     info(c).is_some_and(|i| i.tone)
+}
+
+/// The tone of a Vietnamese tone mark, 1 to 5 (grave, acute, tilde, hook above, dot below);
+/// 0 for any other character.
+fn tone_kind(c: char) -> u8 {
+    match c {
+        '\u{0300}' => 1,
+        '\u{0301}' => 2,
+        '\u{0303}' => 3,
+        '\u{0309}' => 4,
+        '\u{0323}' => 5,
+        _ => 0,
+    }
+}
+
+/// Marks that shape a letter (other than its tone).
+const SHAPE_BREVE: u8 = 1;
+const SHAPE_CIRCUMFLEX: u8 = 2;
+const SHAPE_HORN: u8 = 3;
+/// Any other combining mark (a diaeresis, a cedilla …).
+const SHAPE_OTHER: u8 = 4;
+/// The stroke of `đ`.
+const SHAPE_STROKE: u8 = 5;
+
+/// The shape a combining mark gives its letter (not a tone mark).
+fn shape_kind(c: char) -> u8 {
+    match c {
+        '\u{0306}' => SHAPE_BREVE,
+        '\u{0302}' => SHAPE_CIRCUMFLEX,
+        '\u{031B}' => SHAPE_HORN,
+        _ => SHAPE_OTHER,
+    }
+}
+
+/// Positions in the folded field: the place of a word (0, 1, 2 …) times [`STRIDE`], plus
+/// the code of its form with diacritics ([`form_code`]). Words are next to each other when
+/// their places are; a word was written in the form typed when the rest is the form's code.
+pub const STRIDE_BITS: u32 = 8;
+pub const STRIDE: u32 = 1 << STRIDE_BITS;
+
+/// Between two parts of a text (a title and a body), in the folded field: the words on either
+/// side are not next to each other.
+pub const PART: &str = "\0";
+
+/// The diacritics of a word as they add up, letter by letter, into its form code. Nothing
+/// depends on their order, which NFC and NFD may change.
+#[derive(Default, Clone, Copy)]
+struct FormCode {
+    /// The highest tone mark ([`tone_kind`]): a Vietnamese word has one.
+    tone: u8,
+    /// `đ`.
+    stroke: bool,
+    /// How many letters have a breve, a circumflex, a horn.
+    shapes: [u8; 3],
+    /// A mark that is neither a tone nor a Vietnamese shape.
+    other: bool,
+    /// A combining mark on its own (NFD text): the code is then the exact form's.
+    marks: bool,
+}
+
+impl FormCode {
+    #[inline]
+    fn add(&mut self, info: &CharInfo) {
+        self.marks |= info.mark;
+        self.tone = self.tone.max(info.code_tone);
+        match info.shape {
+            0 => {}
+            SHAPE_STROKE => self.stroke = true,
+            SHAPE_OTHER => self.other = true,
+            s => {
+                let n = &mut self.shapes[usize::from(s - 1)];
+                *n = n.saturating_add(1);
+            }
+        }
+    }
+
+    /// A number below [`STRIDE`]: the tone (6 values), `đ` (2), and the shapes of the vowels
+    /// (21 values): none, one (3), two (6: a Vietnamese word has at most two, as in "ươ"), and
+    /// 11 more shared by rarer sets (more shaped vowels, or marks of other languages).
+    fn code(&self) -> u32 {
+        let [breve, circumflex, horn] = self.shapes.map(u32::from);
+        let vowels = match (self.other, breve + circumflex + horn) {
+            (false, 0) => 0,
+            (false, 1) => 1 + circumflex + 2 * horn,
+            (false, 2) => match (breve, circumflex, horn) {
+                (2, _, _) => 4,
+                (1, 1, _) => 5,
+                (1, _, 1) => 6,
+                (_, 2, _) => 7,
+                (_, 1, 1) => 8,
+                _ => 9,
+            },
+            _ => {
+                let mixed = breve * 31 * 31 + circumflex * 31 + horn + u32::from(self.other);
+                10 + mixed.wrapping_mul(0x9E37_79B9) % 11
+            }
+        };
+        u32::from(self.tone) + 6 * (u32::from(self.stroke) + 2 * vowels)
+    }
+}
+
+/// The code of a word's form with diacritics, below [`STRIDE`]: its tone, whether it has `đ`,
+/// and the shapes of its vowels (breve, circumflex, horn). Two forms of one folded Vietnamese
+/// word have different codes (the place of the tone does not count: "hoà" and "hòa" are one
+/// form); forms with marks of other languages, or with the same shapes on other vowels, may
+/// share one. Case, NFC or NFD and invisible characters do not change it.
+pub fn form_code(word: &str) -> u32 {
+    let code = add_up(word);
+    if code.marks {
+        // Marks on their own may stand in any order, one tone over another: the exact form
+        // sorts that out (and is what a query's word is known by).
+        return add_up(&exact(word)).code();
+    }
+    code.code()
+}
+
+fn add_up(word: &str) -> FormCode {
+    let mut code = FormCode::default();
+    for c in word.chars().filter(|c| !c.is_ascii()) {
+        if let Some(i) = info(c) {
+            code.add(i);
+        }
+    }
+    code
 }
 
 /// Whether `c`, described by `info`, shows nothing (see [`is_invisible`]).
@@ -477,6 +622,10 @@ pub struct VietTokenStream<'a> {
     text: &'a str,
     /// Where the next word is looked for.
     pos: usize,
+    /// The place of the next word (see [`STRIDE`]).
+    place: usize,
+    /// The code of the last word's form (folded stream).
+    code: u32,
     form: Form,
     token: &'a mut Token,
 }
@@ -488,6 +637,8 @@ impl Tokenizer for VietTokenizer {
         VietTokenStream {
             text,
             pos: 0,
+            place: 0,
+            code: 0,
             form: self.form,
             token: &mut self.token,
         }
@@ -512,6 +663,9 @@ impl VietTokenStream<'_> {
                     if b.is_ascii_alphanumeric() {
                         break;
                     }
+                    if b == PART.as_bytes()[0] {
+                        self.place += 1;
+                    }
                     i += 1;
                     continue;
                 }
@@ -529,6 +683,7 @@ impl VietTokenStream<'_> {
             out.clear();
             let mut ascii = true;
             let mut marks = false;
+            let mut code = FormCode::default();
             while i < len {
                 let b = bytes[i];
                 if b < 0x80 {
@@ -552,12 +707,22 @@ impl VietTokenStream<'_> {
                 }
                 ascii = false;
                 match self.form {
-                    Form::Folded => push_folded(c, info, out),
+                    Form::Folded => {
+                        push_folded(c, info, out);
+                        if let Some(info) = info {
+                            code.add(info);
+                        }
+                    }
                     Form::Exact => marks |= push_lower(c, out),
                 }
                 i += c.len_utf8();
             }
             self.pos = i;
+            self.code = if code.marks {
+                form_code(&text[start..i])
+            } else {
+                code.code()
+            };
             if i - start <= MAX_WORD_BYTES {
                 if self.form == Form::Exact && !ascii {
                     finish_exact(out, marks);
@@ -574,11 +739,14 @@ impl TokenStream for VietTokenStream<'_> {
             let Some((s, e, ascii)) = self.next_word() else {
                 return false;
             };
-            self.token.position = self.token.position.wrapping_add(1);
-            // The exact form of a word without diacritics is its folded form: left out.
-            if self.form == Form::Exact && ascii {
-                continue;
-            }
+            let place = self.place;
+            self.place += 1;
+            self.token.position = match self.form {
+                // The exact form of a word without diacritics is its folded form: left out.
+                Form::Exact if ascii => continue,
+                Form::Exact => place,
+                Form::Folded => place * STRIDE as usize + self.code as usize,
+            };
             self.token.offset_from = s;
             self.token.offset_to = e;
             return true;
@@ -749,10 +917,18 @@ mod tests {
                 }
                 got
             };
+            // A word's code is its exact form's (which a query word is known by).
+            for w in &ws {
+                proptest::prop_assert_eq!(form_code(&text[w.start..w.end]), form_code(&w.exact));
+            }
+            // The folded stream places each word with the code of its form.
             let folded: Vec<_> = ws
                 .iter()
                 .enumerate()
-                .map(|(i, w)| (i, w.start, w.end, w.folded.clone()))
+                .map(|(i, w)| {
+                    let code = form_code(&text[w.start..w.end]) as usize;
+                    (i * STRIDE as usize + code, w.start, w.end, w.folded.clone())
+                })
                 .collect();
             // The exact stream leaves out the words without diacritics, keeping positions.
             let exact: Vec<_> = ws
@@ -814,5 +990,68 @@ mod tests {
         let mut s = t.token_stream("Toà án");
         assert!(s.advance());
         assert_eq!(s.token().text, "toa");
+        assert_eq!(s.token().position, form_code("tòa") as usize);
+        assert!(s.advance());
+        assert_eq!(
+            s.token().position,
+            STRIDE as usize + form_code("án") as usize
+        );
+        // The parts of a text are kept apart: no word of one is next to a word of the next.
+        let text = ["Tòa", "án"].join(PART);
+        let mut s = t.token_stream(&text);
+        assert!(s.advance() && s.advance());
+        assert_eq!(s.token().position >> STRIDE_BITS, 2);
+    }
+
+    #[test]
+    fn forms_of_one_folded_word_have_codes_of_their_own() {
+        let tones = [
+            "", "\u{0300}", "\u{0301}", "\u{0303}", "\u{0309}", "\u{0323}",
+        ];
+        let with_tone = |word: &str, tone: &str| -> String {
+            // The tone on the last vowel of the word.
+            let at = word
+                .rfind(|c: char| "aăâeêioôơuưy".contains(c))
+                .expect("a vowel");
+            let end = at + word[at..].chars().next().expect("a vowel").len_utf8();
+            format!("{}{tone}{}", &word[..end], &word[end..])
+                .nfc()
+                .collect()
+        };
+        let mut forms = Vec::new();
+        for d in ["d", "đ"] {
+            // Every spelling of "duong" Vietnamese writes, with every tone.
+            for vowels in ["uo", "uô", "ươ", "uơ"] {
+                for tone in tones {
+                    forms.push(with_tone(&format!("{d}{vowels}ng"), tone));
+                }
+            }
+        }
+        for a in ["ba", "bă", "bâ"] {
+            for tone in tones {
+                forms.push(with_tone(a, tone));
+            }
+        }
+        let mut seen = std::collections::HashMap::new();
+        for f in &forms {
+            let key = (fold(f), form_code(f));
+            assert!(key.1 < STRIDE, "{f}: {}", key.1);
+            if let Some(other) = seen.insert(key, f.clone()) {
+                panic!("{f} and {other} share a code");
+            }
+        }
+        assert_eq!(seen.len(), 2 * 4 * 6 + 3 * 6);
+        // Case, NFD input, invisible characters and the place of the tone do not count.
+        for (a, b) in [
+            ("hoà", "hòa"),
+            ("thuỷ", "thủy"),
+            ("Đường", "đường"),
+            ("ĐƯỜNG", "đường"),
+            ("tr\u{00AD}ẻ", "trẻ"),
+        ] {
+            assert_eq!(form_code(a), form_code(b), "{a} {b}");
+        }
+        assert_eq!(form_code(&nfd("Người được")), form_code("Người được"));
+        assert_eq!(form_code("ba"), 0);
     }
 }

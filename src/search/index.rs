@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 
 use tantivy::Directory;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query as TantivyQuery, RangeQuery, TermQuery,
 };
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
@@ -23,7 +22,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use super::analyzer::{self, VietTokenizer};
 use super::document::RecordDoc;
 use super::query::{DayRange, DueFilter, Filter, Query, QueryWord, TextTerm, day_number};
-use super::ranking::{Bar, FirstByText, TopRanked, doc_sets, raise_together};
+use super::ranking::{Bar, FirstByText, PhraseQuery, TopRanked, doc_sets, raise_together};
 use super::snippet::snippet;
 use super::{Hit, SearchError};
 use crate::model::{Due, Period, PeriodKind};
@@ -34,7 +33,7 @@ use crate::store::{Store, StoreError};
 
 /// Changes when the analysis changes: an index of another version is rebuilt. (An index whose
 /// schema differs from this version's is rebuilt whatever its number: see `open_dir`.)
-const FORMAT: u32 = 9;
+const FORMAT: u32 = 10;
 /// A recurring due date is found by the dates it falls on in these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
 
@@ -58,12 +57,12 @@ struct Fields {
     /// The title's words, folded and exact (ranking: records named by the words come first).
     title_f: Field,
     title_x: Field,
-    /// Title, body and id, folded, with positions (words and phrases); stored, in that order,
-    /// for showing (one copy of the text in each document, which keeps a build's documents in
-    /// flight small).
+    /// Title, body and id as one text (parts kept apart: `analyzer::PART`), folded, with
+    /// positions: each word's place and the code of the form it was written in (see
+    /// `analyzer::STRIDE`), for words, phrases and the words as typed with diacritics.
     text_f: Field,
-    /// Title and body, the words with diacritics in their exact form (ranking).
-    text_x: Field,
+    /// Title and body, stored for showing.
+    shown: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -90,8 +89,8 @@ fn schema() -> (Schema, Fields) {
         keys: b.add_text_field("keys", STRING),
         title_f: b.add_text_field("title_f", text(analyzer::TITLE)),
         title_x: b.add_text_field("title_x", text(analyzer::EXACT)),
-        text_f: b.add_text_field("text_f", text(analyzer::FOLDED).set_stored()),
-        text_x: b.add_text_field("text_x", text(analyzer::EXACT)),
+        text_f: b.add_text_field("text_f", text(analyzer::FOLDED)),
+        shown: b.add_text_field("shown", STORED),
     };
     (b.build(), f)
 }
@@ -542,7 +541,7 @@ impl SearchIndex {
             };
             let kind = Kind::parse(&get(f.kind)).unwrap_or(Kind::Config);
             let plan = get(f.plan);
-            let mut text = d.get_all(f.text_f).filter_map(|v| v.as_str());
+            let mut text = d.get_all(f.shown).filter_map(|v| v.as_str());
             let title = text.next().unwrap_or("").to_string();
             let body = text.next().unwrap_or("").to_string();
             let snip = snippet(&body, &terms, 160);
@@ -612,6 +611,10 @@ impl SearchIndex {
                 deny: deny.clone(),
                 skip: tiers.iter().flatten().map(|(_, a)| *a).collect(),
                 phrases: self.phrases(query),
+                forms: match (exact, title) {
+                    (true, false) => self.forms(query),
+                    _ => vec![],
+                },
                 bar: Bar::none(),
             };
             let heavy = self.heavy(searcher, query, exact, title);
@@ -636,6 +639,23 @@ impl SearchIndex {
     pub fn count(&self, query: &Query) -> Result<usize, SearchError> {
         let searcher = self.reader.searcher();
         Ok(searcher.search(&self.matching(&searcher, query), &tantivy::collector::Count)?)
+    }
+
+    /// The words of a query typed with diacritics, for a ranking pass in the text to find in
+    /// that form: folded terms and the codes of the forms.
+    fn forms(&self, query: &Query) -> Vec<(Term, u32)> {
+        query
+            .terms
+            .iter()
+            .flat_map(|t| &t.words)
+            .filter(|w| w.diacritics)
+            .map(|w| {
+                (
+                    Term::from_field_text(self.fields.text_f, &w.folded),
+                    analyzer::form_code(&w.exact),
+                )
+            })
+            .collect()
     }
 
     /// The phrases of a query, as folded terms in order, for the ranking passes to check.
@@ -669,9 +689,9 @@ impl SearchIndex {
         let f = self.fields;
         match (exact && w.diacritics, title) {
             (true, true) => Term::from_field_text(f.title_x, &w.exact),
-            (true, false) => Term::from_field_text(f.text_x, &w.exact),
             (false, true) => Term::from_field_text(f.title_f, &w.folded),
-            (false, false) => Term::from_field_text(f.text_f, &w.folded),
+            // In the text, a word as typed is its folded word in that form (see `forms`).
+            (_, false) => Term::from_field_text(f.text_f, &w.folded),
         }
     }
 
@@ -692,8 +712,9 @@ impl SearchIndex {
     }
 
     /// What one term asks of a record: a word, or the words of a phrase (next to each other
-    /// when `phrase`; else the caller checks that). With `exact`, the words typed with
-    /// diacritics must be there in that form; with `title`, every word must be in the title.
+    /// when `phrase`; else the caller checks that). With `exact` and `title`, the words typed
+    /// with diacritics must be in the title in that form (in the text, the caller checks the
+    /// forms: see `forms`); with `title`, every word must be in the title.
     fn term_clauses(
         &self,
         t: &TextTerm,
@@ -1052,11 +1073,9 @@ fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
         // The id names the record as its title does: `a04`, `so-y-te` find it.
         f.title_f => r.id.as_str(),
         f.title_x => r.title.as_str(),
-        f.text_f => r.title.as_str(),
-        f.text_f => r.text.as_str(),
-        f.text_f => r.id.as_str(),
-        f.text_x => r.title.as_str(),
-        f.text_x => r.text.as_str(),
+        f.text_f => [r.title.as_str(), &r.text, &r.id].join(analyzer::PART),
+        f.shown => r.title.as_str(),
+        f.shown => r.text.as_str(),
     );
     let mut keys = vec![key("kind", r.kind.as_str()), key("status", &r.status)];
     if let Some(p) = &r.plan {
@@ -2516,7 +2535,7 @@ mod tests {
         // frequencies: without them on the exact-form fields, a search of six common words
         // took 4.2 ms instead of 1.7 at 100 000 records.
         let (schema, f) = schema();
-        for field in [f.title_f, f.title_x, f.text_f, f.text_x] {
+        for field in [f.title_f, f.title_x, f.text_f] {
             let entry = schema.get_field_entry(field);
             let option = match entry.field_type() {
                 tantivy::schema::FieldType::Str(o) => {
@@ -2626,6 +2645,7 @@ mod tests {
                         deny: None,
                         skip: Default::default(),
                         phrases: vec![],
+                        forms: if exact { idx.forms(&q) } else { vec![] },
                         bar: Bar::none(),
                     };
                     let mut fruits: Vec<_> = order

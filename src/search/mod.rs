@@ -39,10 +39,13 @@
 //!
 //! # Analysis and ranking
 //!
-//! Each word is indexed in two forms (see [`analyzer`]): folded (lowercase, no diacritics,
-//! đ → d) so that "tre em" finds "trẻ em", and exact (old and new tone placement made one) for
-//! the words that carry diacritics. Title and body are indexed together (with positions, for
-//! phrases), and the title once more on its own.
+//! Each word is indexed folded (lowercase, no diacritics, đ → d; see [`analyzer`]) so that
+//! "tre em" finds "trẻ em". Title, body and id are indexed together, with positions: each
+//! word's place (for phrases) and, in the same number, the code of the form it was written in
+//! (its tone, đ, the shapes of its vowels: see `analyzer::form_code`), so that the words typed
+//! with diacritics are found in that form without a second term for every word. The title is
+//! indexed once more on its own, folded and in the exact form (old and new tone placement made
+//! one).
 //!
 //! Results come in tiers, best first: records whose title holds every word as typed, then
 //! those whose text does, then the same with the words folded; so "bà" ranks "bà" above "ba"

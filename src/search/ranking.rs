@@ -24,6 +24,8 @@ use tantivy::query::Weight;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, Term};
 
+use super::analyzer::{STRIDE, STRIDE_BITS};
+
 /// The documents of one segment that a query matches, as bits.
 pub(super) struct DocBits(Vec<u64>);
 
@@ -95,6 +97,47 @@ fn moved_to(p: &mut SegmentPostings, doc: DocId) -> bool {
     p.doc() == doc
 }
 
+/// The places of the words a posting list holds in its current document (see
+/// `analyzer::STRIDE`), each plus `shift`, in order, into `out`.
+fn places(p: &mut SegmentPostings, shift: u32, out: &mut Vec<u32>) {
+    p.positions(out);
+    for x in out.iter_mut() {
+        *x = (*x >> STRIDE_BITS) + shift;
+    }
+}
+
+/// A word to be found in the form typed, in one segment: the postings of its folded term, and
+/// the code of the form (see `analyzer::form_code`).
+pub(super) struct Form {
+    postings: SegmentPostings,
+    code: u32,
+    positions: Vec<u32>,
+}
+
+impl Form {
+    /// None when the word is nowhere in the segment.
+    fn of(term: &Term, code: u32, reader: &SegmentReader) -> tantivy::Result<Option<Form>> {
+        Ok(postings_with_positions(std::slice::from_ref(term), reader)?
+            .pop()
+            .flatten()
+            .map(|postings| Form {
+                postings,
+                code,
+                positions: Vec::new(),
+            }))
+    }
+
+    /// True when `doc` holds the word in that form. Documents must be asked about in
+    /// increasing order.
+    fn is_in(&mut self, doc: DocId) -> bool {
+        if !moved_to(&mut self.postings, doc) {
+            return false;
+        }
+        self.postings.positions(&mut self.positions);
+        self.positions.iter().any(|x| x & (STRIDE - 1) == self.code)
+    }
+}
+
 /// One phrase in one segment: the postings of its words, in order.
 struct Phrase {
     words: Vec<SegmentPostings>,
@@ -124,12 +167,12 @@ impl Phrase {
             if !moved_to(p, doc) {
                 return false;
             }
-            // Word i at position s + i: every list, shifted, holds s + n - 1.
+            // Word i at place s + i: every list, shifted, holds s + n - 1.
             let shift = n - 1 - i as u32;
             if i == 0 {
-                p.positions_with_offset(shift, &mut self.positions);
+                places(p, shift, &mut self.positions);
             } else {
-                p.positions_with_offset(shift, &mut self.buffer);
+                places(p, shift, &mut self.buffer);
                 let other = &self.buffer;
                 let mut j = 0;
                 self.positions.retain(|x| {
@@ -144,6 +187,135 @@ impl Phrase {
             }
         }
         true
+    }
+}
+
+/// The records that hold the words of a phrase next to each other, in order: the records that
+/// hold every word, kept when their places say so (tantivy's own phrase query would read the
+/// positions of the folded field as places, which they are not: see `analyzer::STRIDE`). Used
+/// where a query is counted or excluded; ranking checks phrases in its collector.
+#[derive(Debug, Clone)]
+pub(super) struct PhraseQuery {
+    terms: Vec<Term>,
+}
+
+impl PhraseQuery {
+    /// A phrase of two words or more, as folded terms in order.
+    pub fn new(terms: Vec<Term>) -> PhraseQuery {
+        debug_assert!(terms.len() > 1, "a phrase has two words or more");
+        PhraseQuery { terms }
+    }
+}
+
+impl tantivy::query::Query for PhraseQuery {
+    fn weight(
+        &self,
+        scoring: tantivy::query::EnableScoring<'_>,
+    ) -> tantivy::Result<Box<dyn Weight>> {
+        use tantivy::query::{BooleanQuery, Occur, TermQuery};
+        let words = BooleanQuery::new(
+            self.terms
+                .iter()
+                .map(|t| {
+                    let q: Box<dyn tantivy::query::Query> =
+                        Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
+                    (Occur::Must, q)
+                })
+                .collect(),
+        );
+        Ok(Box::new(PhraseWeight {
+            words: words.weight(scoring)?,
+            terms: self.terms.clone(),
+        }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for t in &self.terms {
+            visitor(t, true);
+        }
+    }
+}
+
+struct PhraseWeight {
+    words: Box<dyn Weight>,
+    terms: Vec<Term>,
+}
+
+impl Weight for PhraseWeight {
+    fn scorer(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Scorer>> {
+        Ok(match Phrase::of(&self.terms, reader)? {
+            Some(phrase) => {
+                let mut scorer = PhraseScorer {
+                    words: self.words.scorer(reader, boost)?,
+                    phrase,
+                };
+                scorer.settle();
+                Box::new(scorer)
+            }
+            None => Box::new(tantivy::query::EmptyScorer),
+        })
+    }
+
+    fn explain(
+        &self,
+        reader: &SegmentReader,
+        doc: DocId,
+    ) -> tantivy::Result<tantivy::query::Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not hold the phrase"
+            )));
+        }
+        Ok(tantivy::query::Explanation::new("phrase", scorer.score()))
+    }
+}
+
+struct PhraseScorer {
+    words: Box<dyn tantivy::query::Scorer>,
+    phrase: Phrase,
+}
+
+impl PhraseScorer {
+    /// Moves on from the current document to the first that holds the phrase.
+    fn settle(&mut self) -> DocId {
+        let mut doc = self.words.doc();
+        while doc != tantivy::TERMINATED && !self.phrase.is_in(doc) {
+            doc = self.words.advance();
+        }
+        doc
+    }
+}
+
+impl DocSet for PhraseScorer {
+    fn advance(&mut self) -> DocId {
+        self.words.advance();
+        self.settle()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.words.doc() < target {
+            self.words.seek(target);
+        }
+        self.settle()
+    }
+
+    fn doc(&self) -> DocId {
+        self.words.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.words.size_hint()
+    }
+}
+
+impl tantivy::query::Scorer for PhraseScorer {
+    fn score(&mut self) -> Score {
+        self.words.score()
     }
 }
 
@@ -189,7 +361,7 @@ impl Together {
             if let Some(p) = p
                 && moved_to(p, doc)
             {
-                p.positions(&mut self.positions);
+                places(p, 0, &mut self.positions);
             }
             // A run grows where this word is right after the end of one.
             self.next.clear();
@@ -239,6 +411,30 @@ pub(super) fn raise_together(
     Ok(())
 }
 
+/// The phrases and words in the form typed of a query, in one segment; None when one of them
+/// cannot be in it.
+fn checks(
+    phrases: &[Vec<Term>],
+    forms: &[(Term, u32)],
+    reader: &SegmentReader,
+) -> tantivy::Result<Option<(Vec<Phrase>, Vec<Form>)>> {
+    let mut ps = Vec::with_capacity(phrases.len());
+    for terms in phrases {
+        match Phrase::of(terms, reader)? {
+            Some(p) => ps.push(p),
+            None => return Ok(None),
+        }
+    }
+    let mut fs = Vec::with_capacity(forms.len());
+    for (term, code) in forms {
+        match Form::of(term, *code, reader)? {
+            Some(f) => fs.push(f),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some((ps, fs)))
+}
+
 /// A score ordered as a number (scores are never NaN), then documents in index order.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Ranked(Score, DocId);
@@ -269,6 +465,9 @@ pub(super) struct TopRanked {
     pub skip: HashSet<DocAddress>,
     /// Phrases, as terms (with positions) in order.
     pub phrases: Vec<Vec<Term>>,
+    /// Words that must be there in the form typed: folded terms (with positions) and the
+    /// codes of the forms (see [`Form`]).
+    pub forms: Vec<(Term, u32)>,
     /// The score a document of a later segment must beat: the lowest of the best `limit` of
     /// a segment searched before, with that segment (see [`Bar`]). A document of a later
     /// segment with that very score would come after them anyway (ties go by segment, then
@@ -324,8 +523,8 @@ pub(super) struct SegmentTop {
     deny: Option<DocSets>,
     skip: HashSet<DocId>,
     deleted: Option<tantivy::fastfield::AliveBitSet>,
-    /// None when a phrase cannot be in the segment.
-    phrases: Option<Vec<Phrase>>,
+    /// The phrases and the words in the form typed; None when one cannot be in the segment.
+    checks: Option<(Vec<Phrase>, Vec<Form>)>,
     /// The best so far, worst on top.
     heap: BinaryHeap<Reverse<Ranked>>,
 }
@@ -337,10 +536,9 @@ impl SegmentTop {
             && !self.deny.as_ref().is_some_and(|d| d[seg].has(doc))
             && !self.skip.contains(&doc)
             && self.deleted.as_ref().is_none_or(|a| a.is_alive(doc))
-            && self
-                .phrases
-                .as_mut()
-                .is_some_and(|ps| ps.iter_mut().all(|p| p.is_in(doc)))
+            && self.checks.as_mut().is_some_and(|(phrases, forms)| {
+                forms.iter_mut().all(|f| f.is_in(doc)) && phrases.iter_mut().all(|p| p.is_in(doc))
+            })
     }
 
     /// Takes a candidate; returns the score a document must now beat.
@@ -387,19 +585,9 @@ impl Collector for TopRanked {
     type Child = SegmentTop;
 
     fn for_segment(&self, segment: u32, reader: &SegmentReader) -> tantivy::Result<SegmentTop> {
-        let mut phrases = Some(Vec::with_capacity(self.phrases.len()));
-        for terms in &self.phrases {
-            match Phrase::of(terms, reader)? {
-                Some(p) => phrases.as_mut().expect("not given up yet").push(p),
-                None => {
-                    phrases = None;
-                    break;
-                }
-            }
-        }
         Ok(SegmentTop {
             segment,
-            phrases,
+            checks: checks(&self.phrases, &self.forms, reader)?,
             limit: self.limit,
             allow: self.allow.clone(),
             deny: self.deny.clone(),
@@ -433,7 +621,7 @@ impl Collector for TopRanked {
     ) -> tantivy::Result<Self::Fruit> {
         let mut top = self.for_segment(segment, reader)?;
         if self.limit == 0
-            || top.phrases.is_none()
+            || top.checks.is_none()
             || top
                 .allow
                 .as_ref()
@@ -601,6 +789,7 @@ mod tests {
                             deny: None,
                             skip: HashSet::new(),
                             phrases: vec![],
+                            forms: vec![],
                             bar: Bar::none(),
                         },
                     )
@@ -618,10 +807,20 @@ mod tests {
 
     #[test]
     fn the_longest_run_of_the_words_in_order_raises_a_score() {
-        use tantivy::schema::{Schema, TEXT};
+        use super::super::analyzer::{FOLDED, VietTokenizer};
+        use tantivy::schema::{Schema, TextFieldIndexing, TextOptions};
         let mut b = Schema::builder();
-        let f = b.add_text_field("t", TEXT);
+        // Words placed as the folded field places them (see `analyzer::STRIDE`).
+        let f = b.add_text_field(
+            "t",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(FOLDED)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        );
         let index = tantivy::Index::create_in_ram(b.build());
+        index.tokenizers().register(FOLDED, VietTokenizer::folded());
         let mut w: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
         let texts = [
             "a b c d",       // all four in order

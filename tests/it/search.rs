@@ -480,6 +480,64 @@ fn agency(id: &str, name: &str) -> String {
     )
 }
 
+fn agency_with_notes(id: &str, name: &str, notes: &str) -> String {
+    format!("{}notes = \"{notes}\"\n", agency(id, name))
+}
+
+#[test]
+fn words_typed_with_diacritics_rank_first_in_the_text_too() {
+    let r = TestRepo::sample();
+    // The word only in the notes (the text), never in the name (the title).
+    let notes = [
+        ("x-n1", "Ghi chú: ba lô, ba lô, ba lô cho học sinh"),
+        ("x-n2", "Ghi chú: bá chủ một vùng"),
+        ("x-n3", "Ghi chú: bà con ở xóm trên"),
+        // Both forms: the form typed is there once, among others.
+        ("x-n4", "Ghi chú: ba ba ba bá bá, bà"),
+        ("x-n5", "Ghi chú: đường làng và dương liễu"),
+        ("x-n6", "Ghi chú: dường như, đương nhiên"),
+    ];
+    for (id, text) in notes {
+        r.write(
+            &format!("agencies/{id}.toml"),
+            &agency_with_notes(id, &format!("Hội {id}"), text),
+        );
+    }
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "Add agencies"]);
+    let s = store(&r);
+    let index = SearchIndex::open(&s).unwrap();
+    let first_two = |q: &str| -> Vec<String> {
+        let mut got = ids(&index, q);
+        assert!(got.len() >= 2, "{q}: {got:?}");
+        got.truncate(2);
+        got.sort();
+        got
+    };
+    // Every note says "ghi chú", which no other record does.
+    assert_eq!(first_two("bà ghi chú"), ["x-n3", "x-n4"]);
+    assert_eq!(first_two("bá ghi chú"), ["x-n2", "x-n4"]);
+    // Typed without diacritics: every form, by BM25 (those that say it most first).
+    assert_eq!(first_two("ba ghi chú"), ["x-n1", "x-n4"]);
+    assert_eq!(ids(&index, "ba ghi chú").len(), 4);
+    // đ and the vowels' shapes count as the tone does.
+    assert_eq!(ids(&index, "đường ghi chú")[0], "x-n5");
+    assert_eq!(ids(&index, "dương ghi chú")[0], "x-n5");
+    assert_eq!(ids(&index, "đương ghi chú")[0], "x-n6");
+    assert_eq!(ids(&index, "dường ghi chú")[0], "x-n6");
+    // Phrases: next to each other in the text, in any form; counted and left out as such.
+    assert_eq!(ids(&index, "\"bá bà\""), ["x-n4"]);
+    assert_eq!(ids(&index, "\"bà xóm\""), Vec::<String>::new());
+    assert_eq!(ids(&index, "\"bà con\"")[0], "x-n3");
+    let count = |q: &str| index.count(&Query::parse(q).unwrap()).unwrap();
+    assert_eq!(count("\"ba lo\" ghi chú"), 1);
+    assert_eq!(count("ba ghi chú -\"bá chủ\""), 3);
+    // The name and the notes are parts of their own: a phrase does not run from one into
+    // the next.
+    assert_eq!(count("\"x n1 ghi chu\""), 0);
+    assert_eq!(count("\"hoi x n1\""), 1);
+}
+
 #[test]
 fn exact_diacritics_rank_first_and_accent_styles_meet() {
     let r = TestRepo::sample();
@@ -882,10 +940,12 @@ fn corrupt_every_file(dir: &Path) {
     }
 }
 
-/// Where the record option of the exact-form field's postings is written in the index's
-/// meta.json, and what it says.
+/// Where the record option of the postings of the title's exact-form field is written in the
+/// index's meta.json, and what it says.
 fn exact_field_record(meta: &str) -> (usize, &str) {
-    let field = meta.find("\"text_x\"").expect("the exact-form field");
+    let field = meta
+        .find("\"title_x\"")
+        .expect("the title's exact-form field");
     let key = "\"record\": \"";
     let at = field + meta[field..].find(key).expect("its record option") + key.len();
     let len = meta[at..].find('"').expect("a closing quote");
