@@ -65,12 +65,10 @@ struct CharInfo {
     fold: char,
     /// Its lowercase form, when that is one character ('\0' otherwise).
     lower: char,
-    /// It carries a tone mark.
-    tone: bool,
-    /// What it adds to a word's form code ([`FormCode`]): the tone mark of its lowercase form
-    /// ([`tone_kind`]; 0 for none), and the mark that shapes it ([`SHAPE_BREVE`] and the
-    /// others; 0 for none).
-    code_tone: u8,
+    /// The tone mark of its lowercase form ([`tone_kind`]; 0 for none), and the mark that
+    /// shapes it ([`SHAPE_BREVE`] and the others; 0 for none): what it adds to a word's form
+    /// code ([`FormCode`]).
+    tone: u8,
     shape: u8,
     /// It belongs in a word: a letter, a digit or a combining mark.
     word: bool,
@@ -107,7 +105,7 @@ fn describe(u: u32) -> CharInfo {
         for m in l.nfd().filter(|m| is_combining_mark(*m)) {
             match tone_kind(m) {
                 0 => info.shape = shape_kind(m),
-                t => info.code_tone = t,
+                t => info.tone = t,
             }
         }
     }
@@ -120,12 +118,9 @@ fn describe(u: u32) -> CharInfo {
         info.fold = 'd';
         return info;
     }
-    let tone = l.nfd().any(is_tone_mark);
     let mut base = l.nfd().filter(|c| !is_combining_mark(*c));
-    match (base.next(), base.next()) {
-        (Some(b), None) => (info.fold, info.tone) = (b, tone),
-        (None, None) => info.tone = tone,
-        _ => {}
+    if let (Some(b), None) = (base.next(), base.next()) {
+        info.fold = b;
     }
     info
 }
@@ -169,7 +164,7 @@ pub(crate) fn fold_char(c: char) -> Option<char> {
 }
 
 fn has_tone(c: char) -> bool {
-    info(c).is_some_and(|i| i.tone)
+    info(c).is_some_and(|i| i.tone != 0)
 }
 
 /// The tone of a Vietnamese tone mark, 1 to 5 (grave, acute, tilde, hook above, dot below);
@@ -234,7 +229,7 @@ impl FormCode {
     #[inline]
     fn add(&mut self, info: &CharInfo) {
         self.marks |= info.mark;
-        self.tone = self.tone.max(info.code_tone);
+        self.tone = self.tone.max(info.tone);
         match info.shape {
             0 => {}
             SHAPE_STROKE => self.stroke = true,

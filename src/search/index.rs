@@ -733,16 +733,14 @@ impl SearchIndex {
         match t.words.as_slice() {
             [] => {}
             [w] => out.push(term(w)),
-            words => {
-                out.extend(words.iter().map(term));
-                if phrase {
-                    let terms = words
-                        .iter()
-                        .map(|w| Term::from_field_text(f.text_f, &w.folded))
-                        .collect();
-                    out.push(Box::new(PhraseQuery::new(terms)));
-                }
-            }
+            // The phrase query asks for its words itself.
+            words if phrase => out.push(Box::new(PhraseQuery::new(
+                words
+                    .iter()
+                    .map(|w| Term::from_field_text(f.text_f, &w.folded))
+                    .collect(),
+            ))),
+            words => out.extend(words.iter().map(term)),
         }
     }
 
