@@ -204,6 +204,9 @@ fn shape_kind(c: char) -> u8 {
 /// their places are; a word was written in the form typed when the rest is the form's code.
 pub const STRIDE_BITS: u32 = 8;
 pub const STRIDE: u32 = 1 << STRIDE_BITS;
+/// The last place a word can have: its position, with the code and the gap tantivy leaves after
+/// a text, still fits in 32 bits.
+const MAX_PLACE: usize = (u32::MAX >> STRIDE_BITS) as usize - 2;
 
 /// Between two parts of a text (a title and a body), in the folded field: the words on either
 /// side are not next to each other.
@@ -735,6 +738,11 @@ impl TokenStream for VietTokenStream<'_> {
                 return false;
             };
             let place = self.place;
+            if place > MAX_PLACE {
+                // Positions are 32 bits: the words of a text beyond 16 million are not indexed.
+                self.pos = self.text.len();
+                return false;
+            }
             self.place += 1;
             self.token.position = match self.form {
                 // The exact form of a word without diacritics is its folded form: left out.
@@ -996,6 +1004,23 @@ mod tests {
         let mut s = t.token_stream(&text);
         assert!(s.advance() && s.advance());
         assert_eq!(s.token().position >> STRIDE_BITS, 2);
+    }
+
+    #[test]
+    fn words_past_the_last_place_are_left_out() {
+        for mut t in [VietTokenizer::folded(), VietTokenizer::exact()] {
+            let mut s = t.token_stream("ông bà cha mẹ");
+            s.place = MAX_PLACE - 1;
+            let mut got = vec![];
+            while s.advance() {
+                got.push((s.token().text.clone(), s.token().position));
+            }
+            assert_eq!(got.len(), 2, "{got:?}");
+            assert!(
+                got.iter().all(|(_, p)| u32::try_from(*p).is_ok()),
+                "{got:?}"
+            );
+        }
     }
 
     #[test]
