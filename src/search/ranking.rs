@@ -108,7 +108,7 @@ fn places(p: &mut SegmentPostings, shift: u32, out: &mut Vec<u32>) {
 
 /// A word to be found in the form typed, in one segment: the postings of its folded term, and
 /// the code of the form (see `analyzer::form_code`).
-pub(super) struct Form {
+struct Form {
     postings: SegmentPostings,
     code: u32,
     positions: Vec<u32>,
