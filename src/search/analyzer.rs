@@ -30,14 +30,6 @@ pub const EXACT: &str = "vi_exact";
 /// Words longer than this (in bytes) are not indexed.
 const MAX_WORD_BYTES: usize = 120;
 
-/// The five Vietnamese tone marks, as combining characters.
-fn is_tone_mark(c: char) -> bool {
-    matches!(
-        c,
-        '\u{0300}' | '\u{0301}' | '\u{0303}' | '\u{0309}' | '\u{0323}'
-    )
-}
-
 /// Whether `c` shows nothing and only joins, hyphenates or steers text: a soft hyphen,
 /// a zero-width joiner or non-joiner, a direction mark, embedding, override or isolate, a word
 /// joiner, the byte order mark. Between the letters of a word it is part of the word (and of
@@ -167,8 +159,8 @@ fn has_tone(c: char) -> bool {
     info(c).is_some_and(|i| i.tone != 0)
 }
 
-/// The tone of a Vietnamese tone mark, 1 to 5 (grave, acute, tilde, hook above, dot below);
-/// 0 for any other character.
+/// Which of the five Vietnamese tone marks (combining characters) `c` is, 1 to 5 (grave,
+/// acute, tilde, hook above, dot below); 0 for any other character.
 fn tone_kind(c: char) -> u8 {
     match c {
         '\u{0300}' => 1,
@@ -548,7 +540,7 @@ fn finish_exact(out: &mut String, marks: bool) {
     // Letters with their marks: (base with its shape marks, tone mark).
     let mut slots: Vec<(String, Option<char>)> = Vec::new();
     for c in lower.nfd() {
-        if is_tone_mark(c)
+        if tone_kind(c) != 0
             && let Some(last) = slots.last_mut()
         {
             last.1 = Some(c);
