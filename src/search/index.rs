@@ -28,12 +28,12 @@ use super::{Hit, SearchError};
 use crate::model::{Due, Period, PeriodKind};
 use crate::store::folders::{DirCheck, DirStat, DirsNow, KnownDirs, check_record_dirs, dirs_now};
 use crate::store::layout::Kind;
-use crate::store::tree::{FileStat, RecordReader, TreeEntry};
+use crate::store::tree::{FileStat, IndexedFiles, RecordReader, TreeEntry};
 use crate::store::{Store, StoreError};
 
 /// Changes when the analysis changes: an index of another version is rebuilt. (An index whose
 /// schema differs from this version's is rebuilt whatever its number: see `open_dir`.)
-const FORMAT: u32 = 10;
+const FORMAT: u32 = 11;
 /// A recurring due date is found by the dates it falls on in these years.
 const DUE_YEARS: std::ops::RangeInclusive<i16> = 2020..=2040;
 
@@ -61,8 +61,9 @@ struct Fields {
     /// positions: each word's place and the code of the form it was written in (see
     /// `analyzer::STRIDE`), for words, phrases and the words as typed with diacritics.
     text_f: Field,
-    /// Title and body, stored for showing.
-    shown: Field,
+    /// The id of the blob the record was read from (20 bytes): what a hit shows is read again
+    /// from it (see `SearchIndex::search`).
+    blob: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -90,7 +91,7 @@ fn schema() -> (Schema, Fields) {
         title_f: b.add_text_field("title_f", text(analyzer::TITLE)),
         title_x: b.add_text_field("title_x", text(analyzer::EXACT)),
         text_f: b.add_text_field("text_f", text(analyzer::FOLDED)),
-        shown: b.add_text_field("shown", STORED),
+        blob: b.add_bytes_field("blob", STORED),
     };
     (b.build(), f)
 }
@@ -160,6 +161,8 @@ pub struct SearchIndex {
     heavy: u64,
     /// Each plan's id and the day it assigns its work, read once (see [`plan_starts`]).
     plan_starts: std::sync::OnceLock<Vec<(String, i64)>>,
+    /// Where the records found are read from, to show them.
+    files: IndexedFiles,
 }
 
 /// How long the folder-checking thread waits for the snapshot spinning, before it sleeps.
@@ -223,7 +226,7 @@ fn open_if_fresh<R>(
         {
             return Ok(None);
         }
-        let Ok(si) = as_it_is(index, state, &dir) else {
+        let Ok(si) = as_it_is(store, index, state, &dir) else {
             return Ok(None);
         };
         Ok::<_, SearchError>(Some((si, snap)))
@@ -405,6 +408,7 @@ impl SearchIndex {
             },
             heavy: HEAVY,
             plan_starts: Default::default(),
+            files: store.indexed_files(),
         })
     }
 
@@ -530,30 +534,57 @@ impl SearchIndex {
         };
         let terms = query.highlight_terms();
         let f = self.fields;
+        let docs = addrs
+            .iter()
+            .map(|(_, a)| searcher.doc::<TantivyDocument>(*a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let get = |d: &TantivyDocument, field: Field| {
+            d.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let paths: Vec<String> = docs.iter().map(|d| get(d, f.path)).collect();
+        // Title and text are read again from the files the records were indexed from (stored
+        // in the index, they took a tenth of every build), and their snippets made, on two
+        // threads when the helper is awake.
+        let files: Vec<(String, git2::Oid)> = docs
+            .iter()
+            .zip(&paths)
+            .map(|(d, p)| {
+                let blob = d
+                    .get_first(f.blob)
+                    .and_then(|v| v.as_bytes())
+                    .and_then(|b| git2::Oid::from_bytes(b).ok())
+                    .unwrap_or(git2::Oid::ZERO_SHA1);
+                (p.clone(), blob)
+            })
+            .collect();
+        let reader = self.files.clone();
+        let shown = super::helper::each(files.len(), true, move |i| {
+            let (path, blob) = &files[i];
+            let content = reader.read(&[(path.as_str(), *blob)]).pop().flatten()?;
+            let r = RecordDoc::from_file(path, &content)?;
+            let snip = snippet(&r.text, &terms, 160);
+            Some((r.title, snip))
+        });
         let mut hits = Vec::with_capacity(addrs.len());
-        for (score, addr) in addrs {
-            let d: TantivyDocument = searcher.doc(addr)?;
-            let get = |field: Field| {
-                d.get_first(field)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let kind = Kind::parse(&get(f.kind)).unwrap_or(Kind::Config);
-            let plan = get(f.plan);
-            let mut text = d.get_all(f.shown).filter_map(|v| v.as_str());
-            let title = text.next().unwrap_or("").to_string();
-            let body = text.next().unwrap_or("").to_string();
-            let snip = snippet(&body, &terms, 160);
+        for (((score, _), d), (path, shown)) in
+            addrs.iter().zip(&docs).zip(paths.into_iter().zip(shown))
+        {
+            let id = get(d, f.id);
+            let plan = get(d, f.plan);
+            // None: the file is gone since the index was brought up to date.
+            let (title, snippet) = shown.flatten().unwrap_or_else(|| (id.clone(), vec![]));
             hits.push(Hit {
-                kind,
-                id: get(f.id),
-                path: get(f.path),
+                kind: Kind::parse(&get(d, f.kind)).unwrap_or(Kind::Config),
+                id,
+                path,
                 title,
                 plan: (!plan.is_empty()).then_some(plan),
-                status: get(f.status),
-                score,
-                snippet: snip,
+                status: get(d, f.status),
+                score: *score,
+                snippet,
             });
         }
         // Equal scores in path order, so that results are stable.
@@ -1061,7 +1092,8 @@ fn plan_starts(searcher: &tantivy::Searcher, field: Field) -> Vec<(String, i64)>
     out
 }
 
-fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
+/// The document of a record read from the blob `blob` (40 hex digits).
+fn to_tantivy(f: &Fields, r: &RecordDoc, blob: &str) -> TantivyDocument {
     let mut d = doc!(
         f.path => r.path.as_str(),
         f.kind => r.kind.as_str(),
@@ -1072,9 +1104,10 @@ fn to_tantivy(f: &Fields, r: &RecordDoc) -> TantivyDocument {
         f.title_f => r.id.as_str(),
         f.title_x => r.title.as_str(),
         f.text_f => [r.title.as_str(), &r.text, &r.id].join(analyzer::PART),
-        f.shown => r.title.as_str(),
-        f.shown => r.text.as_str(),
     );
+    if let Ok(b) = git2::Oid::from_str(blob) {
+        d.add_bytes(f.blob, b.as_bytes());
+    }
     let mut keys = vec![key("kind", r.kind.as_str()), key("status", &r.status)];
     if let Some(p) = &r.plan {
         d.add_text(f.plan, p);
@@ -1205,11 +1238,11 @@ fn fill(
     let work = |first: bool| -> Result<(), SearchError> {
         let mut out = Segments::new(index, build_memory(), &written);
         if first {
-            for (path, (_, content)) in overlay {
+            for (path, (blob, content)) in overlay {
                 if let Some(bytes) = content
                     && let Some(r) = RecordDoc::from_file(path, bytes)
                 {
-                    out.add(to_tantivy(&fields, &r))?;
+                    out.add(to_tantivy(&fields, &r, blob))?;
                 }
             }
         }
@@ -1226,7 +1259,7 @@ fn fill(
             let (contents, _) = reader.read(&files)?;
             for (e, bytes) in run.iter().zip(contents) {
                 if let Some(r) = RecordDoc::from_file(&e.path, &bytes) {
-                    out.add(to_tantivy(&fields, &r))?;
+                    out.add(to_tantivy(&fields, &r, &e.blob))?;
                 }
             }
         }
@@ -1369,16 +1402,15 @@ fn in_ram() -> Result<(Index, Fields), SearchError> {
     Ok((index, fields))
 }
 
-/// How a new index keeps its stored text.
+/// How a new index keeps its stored fields (not the records' text: see `Fields::blob`).
 fn settings() -> tantivy::IndexSettings {
     tantivy::IndexSettings {
-        // Each block of stored text compressed by the thread that wrote it: a thread of its own
+        // Each block of stored fields compressed by the thread that wrote it: a thread of its own
         // for that woke some 35 000 times in a build of 100 000 records.
         docstore_compress_dedicated_thread: false,
-        // A result's text is read by uncompressing the block that holds it: blocks of 4 kB
-        // (one or two records) instead of 16 took a query's median from 0.39–0.45 ms to
-        // 0.32–0.33 at 100 000 records, for stored text of 80 MB instead of 62 (the whole
-        // index: 128 MB against 112) and no slower a build.
+        // A hit's stored fields are read by uncompressing the block that holds them: blocks of
+        // 4 kB rather than 16 (when the text was stored as well, that took a query's median
+        // from 0.39–0.45 ms to 0.32–0.33 at 100 000 records).
         docstore_blocksize: 4096,
         ..Default::default()
     }
@@ -1432,6 +1464,7 @@ fn rebuild_locked(
         },
         heavy: HEAVY,
         plan_starts: Default::default(),
+        files: store.indexed_files(),
     })
 }
 
@@ -1669,17 +1702,20 @@ fn catch_up(
         out.tables = CATCH_UP_TABLES;
     }
     for rel in &paths {
-        let content = match overlay.get(rel) {
-            Some((_, c)) => c.clone(),
+        let (blob, content) = match overlay.get(rel) {
+            Some((b, c)) => (b.clone(), c.clone()),
             None => match blobs.get(rel)? {
-                Some(b) => Some(store.read_blob(&b)?),
-                None => None,
+                Some(b) => {
+                    let content = store.read_blob(&b)?;
+                    (b, Some(content))
+                }
+                None => (String::new(), None),
             },
         };
         if let Some(bytes) = content
             && let Some(r) = RecordDoc::from_file(rel, &bytes)
         {
-            out.add(to_tantivy(&fields, &r))?;
+            out.add(to_tantivy(&fields, &r, &blob))?;
         }
     }
     out.flush()?;
@@ -1700,6 +1736,7 @@ fn catch_up(
         },
         heavy: HEAVY,
         plan_starts: Default::default(),
+        files: store.indexed_files(),
     })
 }
 
@@ -2315,11 +2352,16 @@ fn catch_up_if_needed(
     if !same {
         return catch_up(store, index, state, head, blobs, overlay, dir);
     }
-    as_it_is(index, state, dir)
+    as_it_is(store, index, state, dir)
 }
 
 /// The index in `dir` opened as it is, reflecting `state`.
-fn as_it_is(index: Index, state: State, dir: &Path) -> Result<SearchIndex, SearchError> {
+fn as_it_is(
+    store: &Store,
+    index: Index,
+    state: State,
+    dir: &Path,
+) -> Result<SearchIndex, SearchError> {
     register_tokenizers(&index);
     Ok(SearchIndex {
         reader: reader_of(&index)?,
@@ -2330,6 +2372,7 @@ fn as_it_is(index: Index, state: State, dir: &Path) -> Result<SearchIndex, Searc
         update: Update::UpToDate,
         heavy: HEAVY,
         plan_starts: Default::default(),
+        files: store.indexed_files(),
     })
 }
 
@@ -2493,7 +2536,7 @@ mod tests {
                 // Words of their own: the terms fill the memory.
                 (0..60).map(|k| format!("từ{} ", i * 60 + k)).collect(),
             );
-            out.add(to_tantivy(&fields, &doc)).unwrap();
+            out.add(to_tantivy(&fields, &doc, "")).unwrap();
         }
         out.flush().unwrap();
         let segments = written.into_inner().unwrap();
@@ -2596,7 +2639,7 @@ mod tests {
                 format!("Nhiệm vụ {}", words[i % words.len()]),
                 text.join(" "),
             );
-            out.add(to_tantivy(&fields, &doc)).unwrap();
+            out.add(to_tantivy(&fields, &doc, "")).unwrap();
             if (i + 1) % per == 0 {
                 out.flush().unwrap();
             }
@@ -2618,6 +2661,7 @@ mod tests {
             update: Update::UpToDate,
             heavy: u64::MAX,
             plan_starts: Default::default(),
+            files: IndexedFiles::new(Path::new("/nonexistent"), Path::new("/nonexistent")),
         }
     }
 

@@ -23,7 +23,9 @@
 //! ```
 //!
 //! - [`SearchIndex::open`] is the one call to make at start; after the user saves or commits,
-//!   [`SearchIndex::refresh`] catches up again. A search itself never touches git.
+//!   [`SearchIndex::refresh`] catches up again. A search itself reads only the files of the
+//!   records it returns, for their title and snippet: from the work tree when a file still
+//!   holds what was indexed, else from git's objects.
 //! - [`SearchIndex::open_with`] with [`Freshness::Quick`] checks HEAD and the `stat` of folders
 //!   only (a few ms at 100k records): every commit, and every file created, deleted or saved by
 //!   rename, is seen; an edit written in place into an existing file waits for the next exact

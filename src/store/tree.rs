@@ -167,7 +167,7 @@ impl Store {
 
     /// The blob id git would give `content`.
     pub fn blob_id(content: &[u8]) -> String {
-        Oid::hash_object(ObjectType::Blob, content)
+        Oid::from_bytes(&blob_sha1(content))
             .map(|o| o.to_string())
             .unwrap_or_default()
     }
@@ -374,6 +374,71 @@ impl RecordReader {
         let mut content = vec![0; usize::try_from(m.len()).ok()?];
         f.read_exact(&mut content).ok()?;
         Some(content)
+    }
+}
+
+/// Reads again, by path and blob id, record files an indexer read earlier: what a search shows
+/// of the records it found. See [`Store::indexed_files`].
+#[derive(Debug, Clone)]
+pub struct IndexedFiles {
+    git_dir: std::path::PathBuf,
+    root: std::path::PathBuf,
+}
+
+/// The blob id git gives `content` (the SHA-1 of a header and the content).
+fn blob_sha1(content: &[u8]) -> [u8; 20] {
+    use sha1::Digest;
+    let mut h = sha1::Sha1::new();
+    h.update(format!("blob {}\0", content.len()));
+    h.update(content);
+    h.finalize().into()
+}
+
+impl Store {
+    /// A reader of the files an indexer read: see [`IndexedFiles::read`].
+    pub fn indexed_files(&self) -> IndexedFiles {
+        IndexedFiles::new(self.git_dir(), self.root())
+    }
+}
+
+impl IndexedFiles {
+    /// A reader of the files of the repository whose git directory is `git_dir`, with its data
+    /// root at `root`.
+    pub fn new(git_dir: &Path, root: &Path) -> IndexedFiles {
+        IndexedFiles {
+            git_dir: git_dir.to_path_buf(),
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// The contents of record files (path relative to the data root, the blob id read then),
+    /// in order. Each comes from the work tree when the file still holds that blob (hashed to
+    /// be sure), else from the object database. When neither has it (an uncommitted edit,
+    /// changed again since it was read) it is the file as it is now, and None when the file is
+    /// gone too, or cannot be read. None for a path that names no record file (from a damaged
+    /// index: nothing outside the records is read).
+    pub fn read(&self, files: &[(&str, Oid)]) -> Vec<Option<Vec<u8>>> {
+        let mut repo: Option<Option<Repository>> = None;
+        files
+            .iter()
+            .map(|(path, blob)| {
+                if !is_record_path(path) || path.split('/').any(|p| p == ".." || p.is_empty()) {
+                    return None;
+                }
+                let now = std::fs::read(self.root.join(path)).ok();
+                if now
+                    .as_deref()
+                    .is_some_and(|c| blob_sha1(c) == blob.as_bytes())
+                {
+                    return now;
+                }
+                let repo = repo.get_or_insert_with(|| Repository::open(&self.git_dir).ok());
+                repo.as_ref()
+                    .and_then(|r| r.find_blob(*blob).ok())
+                    .map(|b| b.content().to_vec())
+                    .or(now)
+            })
+            .collect()
     }
 }
 

@@ -1462,3 +1462,77 @@ fn kehoach_index_merges_an_index_in_pieces_and_finds_the_same() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("merged"));
     assert_eq!(hint(&r), "");
 }
+
+/// The hit of a search for `q` whose id is `id`.
+fn hit(index: &SearchIndex, q: &str, id: &str) -> kehoach::search::Hit {
+    let hits = index.search(&Query::parse(q).unwrap(), 1000).unwrap();
+    hits.into_iter()
+        .find(|h| h.id == id)
+        .unwrap_or_else(|| panic!("{q:?} does not find {id}"))
+}
+
+fn snippet_text(h: &kehoach::search::Hit) -> String {
+    h.snippet.iter().map(|(t, _)| t.as_str()).collect()
+}
+
+#[test]
+fn a_hit_shows_the_text_that_was_indexed_even_after_the_file_changed() {
+    let r = TestRepo::sample();
+    let s = store(&r);
+    set_field(&r, "a02", "title", "Chăm sóc chim cánh cụt");
+    set_field(&r, "a02", "notes", "Nuôi chim cánh cụt ở vườn thú");
+    r.git(&["commit", "-qam", "Penguins"]);
+    let index = SearchIndex::open(&s).unwrap();
+    let shown = hit(&index, "chim canh cut", "a02");
+    assert_eq!(shown.title, "Chăm sóc chim cánh cụt");
+    assert!(snippet_text(&shown).contains("vườn thú"), "{shown:?}");
+    assert!(
+        shown.snippet.iter().any(|(t, hl)| *hl && t == "chim"),
+        "{shown:?}"
+    );
+
+    // Edited after the index was opened: the open index shows the committed text it found,
+    // read from git's objects, not the new one.
+    set_field(&r, "a02", "title", "Chăm sóc hải cẩu");
+    set_field(&r, "a02", "notes", "Nuôi hải cẩu");
+    assert_eq!(hit(&index, "chim canh cut", "a02"), shown);
+    // Deleted: the same.
+    std::fs::remove_file(r.path().join(sample_assignment("a02"))).unwrap();
+    assert_eq!(hit(&index, "chim canh cut", "a02"), shown);
+    drop(index);
+
+    // An uncommitted edit is shown from the work tree.
+    r.git(&["checkout", "-q", "--", "."]);
+    set_field(&r, "a03", "title", "Nuôi dưỡng cá voi xanh");
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(index.uncommitted(), [sample_assignment("a03").as_str()]);
+    assert_eq!(hit(&index, "ca voi", "a03").title, "Nuôi dưỡng cá voi xanh");
+    // Edited again before the index caught up (git never held what was indexed): what the
+    // file holds now.
+    set_field(&r, "a03", "title", "Nuôi dưỡng cá voi trắng");
+    assert_eq!(
+        hit(&index, "ca voi", "a03").title,
+        "Nuôi dưỡng cá voi trắng"
+    );
+    // Gone as well: the record is shown by its id, without text.
+    std::fs::remove_file(r.path().join(sample_assignment("a03"))).unwrap();
+    let gone = hit(&index, "ca voi", "a03");
+    assert_eq!((gone.title.as_str(), gone.snippet.len()), ("a03", 0));
+    assert_eq!(gone.path, sample_assignment("a03"));
+    drop(index);
+
+    // The index no longer holds the text: it stays small.
+    let index = SearchIndex::open(&s).unwrap();
+    assert!(ids(&index, "ca voi").is_empty());
+    let store_bytes: u64 = std::fs::read_dir(index_dir(&s))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "store"))
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    let text_bytes: u64 = s.stat_record_files().unwrap().iter().map(|f| f.size).sum();
+    assert!(
+        store_bytes * 10 < text_bytes,
+        "stored {store_bytes} bytes for {text_bytes} bytes of records"
+    );
+}

@@ -697,6 +697,49 @@ fn record_reader_reads_the_work_tree_only_where_git_vouches_for_the_file() {
 }
 
 #[test]
+fn indexed_files_are_read_as_they_were_or_not_at_all() {
+    let r = TestRepo::sample();
+    let s = Store::open(&r.path()).unwrap();
+    let oid = |hex: &str| git2::Oid::from_str(hex).unwrap();
+    let a01 = sample_assignment("a01");
+    let committed = r.git(&["rev-parse", &format!("HEAD:{a01}")]);
+    let committed = oid(committed.trim());
+    let files = s.indexed_files();
+    let original = r.read(&a01).into_bytes();
+    assert_eq!(
+        files.read(&[(a01.as_str(), committed)]),
+        [Some(original.clone())]
+    );
+    // Changed since: the blob read then, from git's objects.
+    r.write(&a01, "title = \"khác\"\n");
+    assert_eq!(
+        files.read(&[(a01.as_str(), committed)]),
+        [Some(original.clone())]
+    );
+    // Content git never held, changed since: the file as it is now; gone too: nothing.
+    let never = oid(&Store::blob_id("title = \"trước\"\n".as_bytes()));
+    assert_eq!(
+        files.read(&[(a01.as_str(), never)]),
+        [Some("title = \"khác\"\n".as_bytes().to_vec())]
+    );
+    std::fs::remove_file(r.path().join(&a01)).unwrap();
+    assert_eq!(files.read(&[(a01.as_str(), never)]), [None]);
+    // Outside the records: never read, even when the blob matches.
+    let outside = b"secret = 1\n";
+    std::fs::write(r.path().join("plan.toml"), outside).unwrap();
+    std::fs::write(r.path().join("x.toml"), outside).unwrap();
+    let id = oid(&Store::blob_id(outside));
+    for path in ["plans/../plan.toml", "/x.toml", "x.toml", "kehoach.toml"] {
+        assert_eq!(files.read(&[(path, id)]), [None], "{path}");
+    }
+    // git's ids: the same as git hash-object's.
+    assert_eq!(
+        Store::blob_id(outside),
+        r.git(&["hash-object", "x.toml"]).trim()
+    );
+}
+
+#[test]
 fn blobs_at_a_commit_are_found_folder_by_folder_as_git_names_them() {
     let r = TestRepo::sample();
     let s = Store::open(&r.path()).unwrap();
