@@ -523,6 +523,8 @@ impl SearchIndex {
                     &self.matching(&searcher, query),
                     &FirstByText {
                         field: "path",
+                        stored: self.fields.path,
+                        searcher: searcher.clone(),
                         limit,
                     },
                 )?
@@ -2623,27 +2625,37 @@ mod tests {
     /// An index in RAM of `segments` segments of `per` assignments each, whose texts hold a
     /// few common words a varying number of times (so that scores differ, and some tie).
     fn index_in_segments(segments: usize, per: usize) -> SearchIndex {
-        let (index, fields) = in_ram().unwrap();
-        let written = std::sync::Mutex::new(Vec::new());
-        let mut out = Segments::new(&index, 16_000_000, &written);
         let words = [
             "quyền", "trẻ", "em", "liên", "hợp", "quốc", "bà", "ba", "bá",
         ];
-        for i in 0..segments * per {
+        let docs = (0..segments * per).map(|i| {
             let text: Vec<&str> = (0..2 + i % 11)
                 .map(|k| words[(i + k * (1 + i % 4)) % words.len()])
                 .collect();
-            let doc = assignment_doc(
+            assignment_doc(
                 &format!("a{i:04}"),
                 if i % 3 == 0 { "in_progress" } else { "done" },
                 format!("Nhiệm vụ {}", words[i % words.len()]),
                 text.join(" "),
-            );
+            )
+        });
+        index_of(docs, per)
+    }
+
+    /// An index in RAM of `docs`, in segments of `per`.
+    fn index_of(docs: impl Iterator<Item = RecordDoc>, per: usize) -> SearchIndex {
+        let (index, fields) = in_ram().unwrap();
+        let written = std::sync::Mutex::new(Vec::new());
+        let mut out = Segments::new(&index, 16_000_000, &written);
+        let mut n = 0;
+        for doc in docs {
             out.add(to_tantivy(&fields, &doc, "")).unwrap();
-            if (i + 1) % per == 0 {
+            n += 1;
+            if n % per == 0 {
                 out.flush().unwrap();
             }
         }
+        out.flush().unwrap();
         let state = State {
             format: FORMAT,
             prefix: String::new(),
@@ -2651,7 +2663,7 @@ mod tests {
             overlay: BTreeMap::new(),
         };
         let written = written.into_inner().unwrap();
-        commit_segments(&index, written, (segments * per) as u64, &state).unwrap();
+        commit_segments(&index, written, n as u64, &state).unwrap();
         SearchIndex {
             reader: reader_of(&index).unwrap(),
             index,
@@ -2662,6 +2674,34 @@ mod tests {
             heavy: u64::MAX,
             plan_starts: Default::default(),
             files: IndexedFiles::new(Path::new("/nonexistent"), Path::new("/nonexistent")),
+        }
+    }
+
+    #[test]
+    fn records_found_by_filters_alone_come_in_path_order_across_segments() {
+        // Three segments, each holding every third record: the first records by path are in
+        // every segment.
+        let docs = (0..3).flat_map(|segment| {
+            (0..90).filter(move |i| i % 3 == segment).map(|i| {
+                let status = if i % 2 == 0 { "done" } else { "in_progress" };
+                assignment_doc(&format!("a{i:03}"), status, "Nhiệm vụ".into(), "".into())
+            })
+        });
+        let idx = index_of(docs, 30);
+        assert_eq!(idx.reader.searcher().segment_readers().len(), 3);
+        let path = |i: usize| format!("plans/p/assignments/a{i:03}.toml");
+        let every: Vec<String> = (0..90).map(path).collect();
+        let done: Vec<String> = (0..90).step_by(2).map(path).collect();
+        for (q, want) in [("kind:assignment", &every), ("status:done", &done)] {
+            for limit in [1, 2, 4, 7, 29, 45, 100] {
+                let got: Vec<String> = idx
+                    .search(&Query::parse(q).unwrap(), limit)
+                    .unwrap()
+                    .into_iter()
+                    .map(|h| h.path)
+                    .collect();
+                assert_eq!(got, want[..limit.min(want.len())], "{q} {limit}");
+            }
         }
     }
 
