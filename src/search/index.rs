@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tantivy::Directory;
 use tantivy::query::{
@@ -23,6 +24,7 @@ use super::analyzer::{self, VietTokenizer};
 use super::document::RecordDoc;
 use super::query::{DayRange, DueFilter, Filter, Query, QueryWord, TextTerm, day_number};
 use super::ranking::{Bar, FirstByText, PhraseQuery, TopRanked, doc_sets, raise_together};
+use super::shown::{ShownCache, shown};
 use super::snippet::snippet;
 use super::{Hit, SearchError};
 use crate::model::{Due, Period, PeriodKind};
@@ -161,8 +163,9 @@ pub struct SearchIndex {
     heavy: u64,
     /// Each plan's id and the day it assigns its work, read once (see [`plan_starts`]).
     plan_starts: std::sync::OnceLock<Vec<(String, i64)>>,
-    /// Where the records found are read from, to show them.
+    /// Where the records found are read from, to show them, and those read last.
     files: IndexedFiles,
+    shown: Arc<ShownCache>,
 }
 
 /// How long the folder-checking thread waits for the snapshot spinning, before it sleeps.
@@ -409,6 +412,7 @@ impl SearchIndex {
             heavy: HEAVY,
             plan_starts: Default::default(),
             files: store.indexed_files(),
+            shown: Default::default(),
         })
     }
 
@@ -548,8 +552,8 @@ impl SearchIndex {
         };
         let paths: Vec<String> = docs.iter().map(|d| get(d, f.path)).collect();
         // Title and text are read again from the files the records were indexed from (stored
-        // in the index, they took a tenth of every build), and their snippets made, on two
-        // threads when the helper is awake.
+        // in the index, they took a tenth of every build), or found among those read last,
+        // and their snippets made, on two threads when the helper is awake.
         let files: Vec<(String, git2::Oid)> = docs
             .iter()
             .zip(&paths)
@@ -562,13 +566,11 @@ impl SearchIndex {
                 (p.clone(), blob)
             })
             .collect();
-        let reader = self.files.clone();
+        let (reader, cache) = (self.files.clone(), Arc::clone(&self.shown));
         let shown = super::helper::each(files.len(), true, move |i| {
             let (path, blob) = &files[i];
-            let content = reader.read(&[(path.as_str(), *blob)]).pop().flatten()?;
-            let r = RecordDoc::from_file(path, &content)?;
-            let snip = snippet(&r.text, &terms, 160);
-            Some((r.title, snip))
+            let r = shown(&reader, &cache, path, *blob)?;
+            Some((r.title.clone(), snippet(&r.text, &terms, 160)))
         });
         let mut hits = Vec::with_capacity(addrs.len());
         for (((score, _), d), (path, shown)) in
@@ -1467,6 +1469,7 @@ fn rebuild_locked(
         heavy: HEAVY,
         plan_starts: Default::default(),
         files: store.indexed_files(),
+        shown: Default::default(),
     })
 }
 
@@ -1739,6 +1742,7 @@ fn catch_up(
         heavy: HEAVY,
         plan_starts: Default::default(),
         files: store.indexed_files(),
+        shown: Default::default(),
     })
 }
 
@@ -2375,6 +2379,7 @@ fn as_it_is(
         heavy: HEAVY,
         plan_starts: Default::default(),
         files: store.indexed_files(),
+        shown: Default::default(),
     })
 }
 
@@ -2674,6 +2679,7 @@ mod tests {
             heavy: u64::MAX,
             plan_starts: Default::default(),
             files: IndexedFiles::new(Path::new("/nonexistent"), Path::new("/nonexistent")),
+            shown: Default::default(),
         }
     }
 

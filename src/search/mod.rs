@@ -69,6 +69,7 @@ mod helper;
 mod index;
 pub mod query;
 mod ranking;
+mod shown;
 pub mod snippet;
 
 use std::path::PathBuf;

@@ -411,35 +411,47 @@ impl IndexedFiles {
         }
     }
 
-    /// The contents of record files (path relative to the data root, the blob id read then),
-    /// in order. Each comes from the work tree when the file still holds that blob (hashed to
-    /// be sure), else from the object database. When neither has it (an uncommitted edit,
-    /// changed again since it was read) it is the file as it is now, and None when the file is
-    /// gone too, or cannot be read. None for a path that names no record file (from a damaged
-    /// index: nothing outside the records is read).
-    pub fn read(&self, files: &[(&str, Oid)]) -> Vec<Option<Vec<u8>>> {
-        let mut repo: Option<Option<Repository>> = None;
-        files
-            .iter()
-            .map(|(path, blob)| {
-                if !is_record_path(path) || path.split('/').any(|p| p == ".." || p.is_empty()) {
-                    return None;
-                }
-                let now = std::fs::read(self.root.join(path)).ok();
-                if now
-                    .as_deref()
-                    .is_some_and(|c| blob_sha1(c) == blob.as_bytes())
-                {
-                    return now;
-                }
-                let repo = repo.get_or_insert_with(|| Repository::open(&self.git_dir).ok());
-                repo.as_ref()
-                    .and_then(|r| r.find_blob(*blob).ok())
-                    .map(|b| b.content().to_vec())
-                    .or(now)
-            })
-            .collect()
+    /// The content of a record file (path relative to the data root), as it was when an
+    /// indexer read it as the blob `blob`: from the work tree when the file still holds that
+    /// blob (hashed to be sure), else from the object database. When neither has it (an
+    /// uncommitted edit, changed again since it was read), the file as it is now. None when
+    /// the file is gone too, or cannot be read, and for a path that names no record file (from
+    /// a damaged index: nothing outside the records is read).
+    pub fn read(&self, path: &str, blob: Oid) -> Option<FileContent> {
+        if !is_record_path(path) || path.split('/').any(|p| p == ".." || p.is_empty()) {
+            return None;
+        }
+        let now = std::fs::read(self.root.join(path)).ok();
+        if let Some(bytes) = now.as_ref()
+            && blob_sha1(bytes) == blob.as_bytes()
+        {
+            return now.map(|bytes| FileContent {
+                bytes,
+                indexed: true,
+            });
+        }
+        let stored = Repository::open(&self.git_dir)
+            .ok()
+            .and_then(|r| r.find_blob(blob).ok().map(|b| b.content().to_vec()));
+        match stored {
+            Some(bytes) => Some(FileContent {
+                bytes,
+                indexed: true,
+            }),
+            None => now.map(|bytes| FileContent {
+                bytes,
+                indexed: false,
+            }),
+        }
     }
+}
+
+/// A record file's content, read by [`IndexedFiles::read`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileContent {
+    pub bytes: Vec<u8>,
+    /// True when it is the blob asked for; false when it is the file as it is now.
+    pub indexed: bool,
 }
 
 /// What `stat` says of a record file of the work tree: enough to notice that it changed.

@@ -1483,6 +1483,10 @@ fn a_hit_shows_the_text_that_was_indexed_even_after_the_file_changed() {
     set_field(&r, "a02", "notes", "Nuôi chim cánh cụt ở vườn thú");
     r.git(&["commit", "-qam", "Penguins"]);
     let index = SearchIndex::open(&s).unwrap();
+    // Edited after the index was opened, before any search: the open index shows the
+    // committed text it found, read from git's objects, not the new one.
+    set_field(&r, "a02", "title", "Chăm sóc hải cẩu");
+    set_field(&r, "a02", "notes", "Nuôi hải cẩu");
     let shown = hit(&index, "chim canh cut", "a02");
     assert_eq!(shown.title, "Chăm sóc chim cánh cụt");
     assert!(snippet_text(&shown).contains("vườn thú"), "{shown:?}");
@@ -1490,30 +1494,28 @@ fn a_hit_shows_the_text_that_was_indexed_even_after_the_file_changed() {
         shown.snippet.iter().any(|(t, hl)| *hl && t == "chim"),
         "{shown:?}"
     );
-
-    // Edited after the index was opened: the open index shows the committed text it found,
-    // read from git's objects, not the new one.
-    set_field(&r, "a02", "title", "Chăm sóc hải cẩu");
-    set_field(&r, "a02", "notes", "Nuôi hải cẩu");
-    assert_eq!(hit(&index, "chim canh cut", "a02"), shown);
     // Deleted: the same.
     std::fs::remove_file(r.path().join(sample_assignment("a02"))).unwrap();
     assert_eq!(hit(&index, "chim canh cut", "a02"), shown);
     drop(index);
-
-    // An uncommitted edit is shown from the work tree.
+    // An index opened on the file as it was committed reads it from the work tree.
     r.git(&["checkout", "-q", "--", "."]);
+    let index = SearchIndex::open(&s).unwrap();
+    assert_eq!(hit(&index, "chim canh cut", "a02"), shown);
+    drop(index);
+
+    // An uncommitted edit, changed again before the index caught up (git never held what was
+    // indexed): the hit shows what the file holds now.
     set_field(&r, "a03", "title", "Nuôi dưỡng cá voi xanh");
     let index = SearchIndex::open(&s).unwrap();
     assert_eq!(index.uncommitted(), [sample_assignment("a03").as_str()]);
-    assert_eq!(hit(&index, "ca voi", "a03").title, "Nuôi dưỡng cá voi xanh");
-    // Edited again before the index caught up (git never held what was indexed): what the
-    // file holds now.
     set_field(&r, "a03", "title", "Nuôi dưỡng cá voi trắng");
     assert_eq!(
         hit(&index, "ca voi", "a03").title,
         "Nuôi dưỡng cá voi trắng"
     );
+    set_field(&r, "a03", "title", "Nuôi dưỡng cá voi đen");
+    assert_eq!(hit(&index, "ca voi", "a03").title, "Nuôi dưỡng cá voi đen");
     // Gone as well: the record is shown by its id, without text.
     std::fs::remove_file(r.path().join(sample_assignment("a03"))).unwrap();
     let gone = hit(&index, "ca voi", "a03");

@@ -698,6 +698,7 @@ fn record_reader_reads_the_work_tree_only_where_git_vouches_for_the_file() {
 
 #[test]
 fn indexed_files_are_read_as_they_were_or_not_at_all() {
+    use kehoach::store::tree::FileContent;
     let r = TestRepo::sample();
     let s = Store::open(&r.path()).unwrap();
     let oid = |hex: &str| git2::Oid::from_str(hex).unwrap();
@@ -705,32 +706,31 @@ fn indexed_files_are_read_as_they_were_or_not_at_all() {
     let committed = r.git(&["rev-parse", &format!("HEAD:{a01}")]);
     let committed = oid(committed.trim());
     let files = s.indexed_files();
+    let content = |bytes: &[u8], indexed: bool| {
+        Some(FileContent {
+            bytes: bytes.to_vec(),
+            indexed,
+        })
+    };
     let original = r.read(&a01).into_bytes();
-    assert_eq!(
-        files.read(&[(a01.as_str(), committed)]),
-        [Some(original.clone())]
-    );
+    assert_eq!(files.read(&a01, committed), content(&original, true));
     // Changed since: the blob read then, from git's objects.
+    let changed = "title = \"khác\"\n".as_bytes();
     r.write(&a01, "title = \"khác\"\n");
-    assert_eq!(
-        files.read(&[(a01.as_str(), committed)]),
-        [Some(original.clone())]
-    );
+    assert_eq!(files.read(&a01, committed), content(&original, true));
     // Content git never held, changed since: the file as it is now; gone too: nothing.
     let never = oid(&Store::blob_id("title = \"trước\"\n".as_bytes()));
-    assert_eq!(
-        files.read(&[(a01.as_str(), never)]),
-        [Some("title = \"khác\"\n".as_bytes().to_vec())]
-    );
+    assert_eq!(files.read(&a01, never), content(changed, false));
     std::fs::remove_file(r.path().join(&a01)).unwrap();
-    assert_eq!(files.read(&[(a01.as_str(), never)]), [None]);
+    assert_eq!(files.read(&a01, never), None);
+    assert_eq!(files.read(&a01, committed), content(&original, true));
     // Outside the records: never read, even when the blob matches.
     let outside = b"secret = 1\n";
     std::fs::write(r.path().join("plan.toml"), outside).unwrap();
     std::fs::write(r.path().join("x.toml"), outside).unwrap();
     let id = oid(&Store::blob_id(outside));
     for path in ["plans/../plan.toml", "/x.toml", "x.toml", "kehoach.toml"] {
-        assert_eq!(files.read(&[(path, id)]), [None], "{path}");
+        assert_eq!(files.read(path, id), None, "{path}");
     }
     // git's ids: the same as git hash-object's.
     assert_eq!(
