@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use tantivy::collector::Collector;
-use tantivy::query::{EnableScoring, Query as TantivyQuery};
+use tantivy::query::{EnableScoring, Query as TantivyQuery, Weight};
 
 /// Work that any number of threads can help with, each taking parts nobody has taken.
 trait Shared: Send + Sync {
@@ -62,93 +62,58 @@ fn helper() -> Option<&'static Helper> {
     })
 }
 
-/// Parts of one piece of work, each done by whichever thread takes it first.
-struct Parts<T, F> {
-    /// Does part `i`.
-    part: F,
-    count: usize,
-    /// The next part nobody has taken.
+/// What a collector makes of one segment.
+type SegmentFruit<C> =
+    tantivy::Result<<<C as Collector>::Child as tantivy::collector::SegmentCollector>::Fruit>;
+
+/// One search, cut by segment.
+struct BySegment<C: Collector> {
+    searcher: tantivy::Searcher,
+    weight: Box<dyn Weight>,
+    collector: C,
+    /// The next segment nobody has taken.
     next: AtomicUsize,
-    /// What each part gave, by part; None for a part that panicked.
-    results: Mutex<Vec<Option<T>>>,
-    /// Parts finished.
+    /// What each segment gave, by segment.
+    fruits: Mutex<Vec<Option<SegmentFruit<C>>>>,
+    /// Segments finished.
     done: AtomicUsize,
 }
 
-impl<T, F> Parts<T, F> {
-    fn new(count: usize, part: F) -> Self {
-        Parts {
-            part,
-            count,
+impl<C: Collector> BySegment<C> {
+    fn new(searcher: &tantivy::Searcher, weight: Box<dyn Weight>, collector: C) -> Self {
+        let segments = searcher.segment_readers().len();
+        BySegment {
+            searcher: searcher.clone(),
+            weight,
+            collector,
             next: AtomicUsize::new(0),
-            results: Mutex::new((0..count).map(|_| None).collect()),
+            fruits: Mutex::new((0..segments).map(|_| None).collect()),
             done: AtomicUsize::new(0),
         }
     }
-
-    /// The parts' results, in order, once every part is done.
-    fn take(&self) -> Vec<Option<T>> {
-        std::mem::take(&mut *self.results.lock().unwrap_or_else(|e| e.into_inner()))
-    }
 }
 
-impl<T: Send, F: Fn(usize) -> T + Send + Sync> Shared for Parts<T, F> {
+impl<C: Collector> Shared for BySegment<C> {
     fn help(&self) {
+        let readers = self.searcher.segment_readers();
         loop {
             let i = self.next.fetch_add(1, Ordering::AcqRel);
-            if i >= self.count {
+            if i >= readers.len() {
                 return;
             }
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.part)(i)));
-            self.results.lock().unwrap_or_else(|e| e.into_inner())[i] = result.ok();
+            let fruit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.collector
+                    .collect_segment(self.weight.as_ref(), i as u32, &readers[i])
+            }))
+            .unwrap_or_else(|_| {
+                Err(tantivy::TantivyError::InternalError(
+                    "a search thread stopped unexpectedly".into(),
+                ))
+            });
+            self.fruits.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(fruit);
             self.done.fetch_add(1, Ordering::AcqRel);
         }
     }
-}
-
-/// `part(0)` … `part(count - 1)`, in order, with the helper taking parts when it is awake in
-/// time (see the module's documentation) and `share` says the work is worth offering. None
-/// for a part that panicked.
-pub(super) fn each<T, F>(count: usize, share: bool, part: F) -> Vec<Option<T>>
-where
-    T: Send + 'static,
-    F: Fn(usize) -> T + Send + Sync + 'static,
-{
-    let work = Arc::new(Parts::new(count, part));
-    let helper = helper().filter(|_| share && count > 1);
-    let Some(helper) = helper else {
-        work.help();
-        return work.take();
-    };
-    {
-        let mut offered = helper.offered.lock().unwrap_or_else(|e| e.into_inner());
-        *offered = Some(Arc::clone(&work) as Arc<dyn Shared>);
-    }
-    helper.wake.notify_one();
-    work.help();
-    // Every part is taken. Not picked up yet: taken back, so that the helper finds nothing
-    // when it wakes.
-    {
-        let mut offered = helper.offered.lock().unwrap_or_else(|e| e.into_inner());
-        if offered
-            .as_ref()
-            .is_some_and(|o| std::ptr::addr_eq(Arc::as_ptr(o), Arc::as_ptr(&work)))
-        {
-            *offered = None;
-        }
-    }
-    // What is left is being done by the helper: a part's time at most, unless the helper
-    // loses its processor.
-    let mut spins = 0u32;
-    while work.done.load(Ordering::Acquire) < count {
-        spins += 1;
-        if spins < 1 << 16 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-        }
-    }
-    work.take()
 }
 
 /// `searcher.search(query, collector)`, with the helper taking segments when it is awake in
@@ -163,25 +128,52 @@ where
     C: Collector + 'static,
 {
     let segments = searcher.segment_readers().len();
-    if !heavy || segments < 2 || helper().is_none() {
+    let helper = helper().filter(|_| heavy && segments > 1);
+    let Some(helper) = helper else {
         return searcher.search(query, &collector);
-    }
+    };
     let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
-    let collector = Arc::new(collector);
-    let (s, c) = (searcher.clone(), Arc::clone(&collector));
-    let fruits = each(segments, true, move |i| {
-        c.collect_segment(weight.as_ref(), i as u32, s.segment_reader(i as u32))
-    })
-    .into_iter()
-    .map(|f| {
-        f.unwrap_or_else(|| {
-            Err(tantivy::TantivyError::InternalError(
-                "a search thread stopped unexpectedly".into(),
-            ))
+    let work = Arc::new(BySegment::new(searcher, weight, collector));
+    {
+        let mut offered = helper.offered.lock().unwrap_or_else(|e| e.into_inner());
+        *offered = Some(Arc::clone(&work) as Arc<dyn Shared>);
+    }
+    helper.wake.notify_one();
+    work.help();
+    // Every segment is taken. Not picked up yet: taken back, so that the helper finds nothing
+    // when it wakes.
+    {
+        let mut offered = helper.offered.lock().unwrap_or_else(|e| e.into_inner());
+        if offered
+            .as_ref()
+            .is_some_and(|o| std::ptr::addr_eq(Arc::as_ptr(o), Arc::as_ptr(&work)))
+        {
+            *offered = None;
+        }
+    }
+    // What is left is being searched by the helper: a segment's time at most, unless the
+    // helper loses its processor.
+    let mut spins = 0u32;
+    while work.done.load(Ordering::Acquire) < segments {
+        spins += 1;
+        if spins < 1 << 16 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    let fruits = std::mem::take(&mut *work.fruits.lock().unwrap_or_else(|e| e.into_inner()));
+    let fruits = fruits
+        .into_iter()
+        .map(|f| {
+            f.unwrap_or_else(|| {
+                Err(tantivy::TantivyError::InternalError(
+                    "a segment was not searched".into(),
+                ))
+            })
         })
-    })
-    .collect::<tantivy::Result<Vec<_>>>()?;
-    collector.merge_fruits(fruits)
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    work.collector.merge_fruits(fruits)
 }
 
 #[cfg(test)]
@@ -234,20 +226,18 @@ mod tests {
             for _ in 0..20 {
                 // Two threads take the segments between them, whoever comes first.
                 let weight = q.weight(EnableScoring::enabled_from_searcher(&searcher));
-                let weight = weight.unwrap();
-                let collector = top();
-                let work = Parts::new(5, |i: usize| {
-                    let reader = searcher.segment_reader(i as u32);
-                    collector.collect_segment(weight.as_ref(), i as u32, reader)
-                });
+                let work = BySegment::new(&searcher, weight.unwrap(), top());
                 std::thread::scope(|s| {
                     s.spawn(|| work.help());
                     work.help();
                 });
                 assert_eq!(work.done.load(Ordering::Acquire), 5);
-                let fruits = work.take().into_iter().map(|f| f.unwrap().unwrap());
+                let fruits = std::mem::take(&mut *work.fruits.lock().unwrap())
+                    .into_iter()
+                    .map(|f| f.unwrap().unwrap())
+                    .collect();
                 assert_eq!(
-                    collector.merge_fruits(fruits.collect()).unwrap(),
+                    work.collector.merge_fruits(fruits).unwrap(),
                     alone,
                     "{word}"
                 );
@@ -257,25 +247,6 @@ mod tests {
                     search(&searcher, &q, Count, true).unwrap(),
                     searcher.search(&q, &Count).unwrap()
                 );
-            }
-        }
-    }
-
-    #[test]
-    fn each_part_is_done_once_and_given_back_in_order() {
-        for share in [false, true] {
-            for count in [0, 1, 2, 7, 40] {
-                let calls = Arc::new(AtomicUsize::new(0));
-                let c = Arc::clone(&calls);
-                let out = each(count, share, move |i| {
-                    c.fetch_add(1, Ordering::Relaxed);
-                    assert_ne!(i, 5, "part 5 panics");
-                    i * 10
-                });
-                assert_eq!(calls.load(Ordering::Relaxed), count);
-                let want: Vec<Option<usize>> =
-                    (0..count).map(|i| (i != 5).then_some(i * 10)).collect();
-                assert_eq!(out, want);
             }
         }
     }

@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use tantivy::Directory;
 use tantivy::query::{
@@ -165,7 +164,7 @@ pub struct SearchIndex {
     plan_starts: std::sync::OnceLock<Vec<(String, i64)>>,
     /// Where the records found are read from, to show them, and those read last.
     files: IndexedFiles,
-    shown: Arc<ShownCache>,
+    shown: ShownCache,
 }
 
 /// How long the folder-checking thread waits for the snapshot spinning, before it sleeps.
@@ -550,36 +549,24 @@ impl SearchIndex {
                 .unwrap_or("")
                 .to_string()
         };
-        let paths: Vec<String> = docs.iter().map(|d| get(d, f.path)).collect();
-        // Title and text are read again from the files the records were indexed from (stored
-        // in the index, they took a tenth of every build), or found among those read last,
-        // and their snippets made, on two threads when the helper is awake.
-        let files: Vec<(String, git2::Oid)> = docs
-            .iter()
-            .zip(&paths)
-            .map(|(d, p)| {
-                let blob = d
-                    .get_first(f.blob)
-                    .and_then(|v| v.as_bytes())
-                    .and_then(|b| git2::Oid::from_bytes(b).ok())
-                    .unwrap_or(git2::Oid::ZERO_SHA1);
-                (p.clone(), blob)
-            })
-            .collect();
-        let (reader, cache) = (self.files.clone(), Arc::clone(&self.shown));
-        let shown = super::helper::each(files.len(), true, move |i| {
-            let (path, blob) = &files[i];
-            let r = shown(&reader, &cache, path, *blob)?;
-            Some((r.title.clone(), snippet(&r.text, &terms, 160)))
-        });
         let mut hits = Vec::with_capacity(addrs.len());
-        for (((score, _), d), (path, shown)) in
-            addrs.iter().zip(&docs).zip(paths.into_iter().zip(shown))
-        {
-            let id = get(d, f.id);
+        for ((score, _), d) in addrs.iter().zip(&docs) {
+            let (id, path) = (get(d, f.id), get(d, f.path));
+            let blob = d
+                .get_first(f.blob)
+                .and_then(|v| v.as_bytes())
+                .and_then(|b| git2::Oid::from_bytes(b).ok())
+                .unwrap_or(git2::Oid::ZERO_SHA1);
+            // Title and text are read again from the file the record was indexed from (stored
+            // in the index, they took a tenth of every build), or found among those read last.
+            // (Shared with the search helper, this took longer: the helper may lose its
+            // processor to the thread checking the folders while it holds a record.)
+            let (title, snippet) = match shown(&self.files, &self.shown, &path, blob) {
+                Some(r) => (r.title.clone(), snippet(&r.text, &terms, 160)),
+                // The file is gone since the index was brought up to date.
+                None => (id.clone(), vec![]),
+            };
             let plan = get(d, f.plan);
-            // None: the file is gone since the index was brought up to date.
-            let (title, snippet) = shown.flatten().unwrap_or_else(|| (id.clone(), vec![]));
             hits.push(Hit {
                 kind: Kind::parse(&get(d, f.kind)).unwrap_or(Kind::Config),
                 id,

@@ -32,7 +32,7 @@ struct Generations {
     older: HashMap<Key, Arc<Shown>>,
 }
 
-/// The records read last, shared by the threads of a search.
+/// The records an open index read last, to show its hits.
 #[derive(Default)]
 pub(super) struct ShownCache {
     kept: Mutex<Generations>,
