@@ -417,11 +417,14 @@ impl SearchIndex {
 
     /// Brings an open index up to date again (after the user saved or committed).
     pub fn refresh(&mut self, store: &Store) -> Result<&Update, SearchError> {
+        // The records read last are kept: by blob id, they cannot be stale.
+        let shown = std::mem::take(&mut self.shown);
         if self.dir.is_none() {
             *self = SearchIndex::in_memory(store)?;
         } else {
             *self = SearchIndex::open(store)?;
         }
+        self.shown = shown;
         Ok(&self.update)
     }
 

@@ -1523,9 +1523,21 @@ fn a_hit_shows_the_text_that_was_indexed_even_after_the_file_changed() {
     assert_eq!(gone.path, sample_assignment("a03"));
     drop(index);
 
-    // The index no longer holds the text: it stays small.
-    let index = SearchIndex::open(&s).unwrap();
+    // Brought up to date after an edit: the record as it is now.
+    let mut index = SearchIndex::open(&s).unwrap();
     assert!(ids(&index, "ca voi").is_empty());
+    assert_eq!(
+        hit(&index, "chim canh cut", "a02").title,
+        "Chăm sóc chim cánh cụt"
+    );
+    set_field(&r, "a02", "title", "Chăm sóc chim cánh cụt nhỏ");
+    index.refresh(&s).unwrap();
+    assert_eq!(
+        hit(&index, "chim canh cut", "a02").title,
+        "Chăm sóc chim cánh cụt nhỏ"
+    );
+
+    // The index no longer holds the text: it stays small.
     let store_bytes: u64 = std::fs::read_dir(index_dir(&s))
         .unwrap()
         .map(|e| e.unwrap())
