@@ -464,7 +464,7 @@ impl Store {
             let committed = super::history::blob_id(&tree, path);
             let on_disk = std::fs::read(workdir.join(path))
                 .ok()
-                .and_then(|b| Oid::hash_object(git2::ObjectType::Blob, &b).ok());
+                .map(|b| super::tree::blob_oid(&b));
             match (committed, on_disk) {
                 (Some(c), Some(d)) if c == d => fix.push((path.to_string(), Some(c))),
                 (None, None) => fix.push((path.to_string(), None)),
