@@ -282,9 +282,7 @@ pub fn index_dir(store: &Store) -> PathBuf {
 }
 
 fn lock(store: &Store) -> Result<std::fs::File, SearchError> {
-    let dir = store.git_dir().join("kehoach");
-    std::fs::create_dir_all(&dir).map_err(|e| SearchError::io(&dir, e))?;
-    let p = dir.join("search.lock");
+    let p = store.private_dir()?.join("search.lock");
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -376,11 +374,15 @@ impl SearchIndex {
 
     /// The index brought up to date, when it could not be used as it is.
     fn open_stale(store: &Store, freshness: Freshness) -> Result<SearchIndex, SearchError> {
+        let cannot_write = |e: &std::io::Error| {
+            e.kind() == std::io::ErrorKind::PermissionDenied
+                || e.kind() == std::io::ErrorKind::ReadOnlyFilesystem
+        };
         match sync(store, false, freshness) {
             // The git folder cannot be written (a read-only checkout): an index in memory.
             Err(SearchError::Io { source, .. })
-                if source.kind() == std::io::ErrorKind::PermissionDenied
-                    || source.kind() == std::io::ErrorKind::ReadOnlyFilesystem =>
+            | Err(SearchError::Store(StoreError::Io { source, .. }))
+                if cannot_write(&source) =>
             {
                 SearchIndex::in_memory(store)
             }

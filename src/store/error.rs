@@ -34,6 +34,8 @@ pub enum StoreError {
     Moved { branch: String },
     #[error("the repository is locked: {0} exists")]
     Locked(PathBuf),
+    #[error("{0} is not a folder (kehoach keeps its search index and caches in it)")]
+    NotAFolder(PathBuf),
     #[error("{0}")]
     Other(String),
 }
@@ -63,6 +65,10 @@ impl StoreError {
                 "name the record by its path, or as PLAN/ID for an assignment".into()
             }
             StoreError::Moved { .. } => "nothing was lost; run the command again".into(),
+            StoreError::NotAFolder(p) => format!(
+                "move {} out of the way; kehoach makes the folder again",
+                p.display()
+            ),
             StoreError::Locked(p) => format!(
                 "another git or kehoach process may be running; if none is, remove {} and retry",
                 p.display()

@@ -530,9 +530,7 @@ impl Store {
     /// telling files written in the same clock tick as a snapshot).
     pub fn fs_now_ns(&self) -> Result<i64> {
         use std::os::unix::fs::MetadataExt;
-        let dir = self.git_dir().join("kehoach");
-        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
-        let p = dir.join("clock");
+        let p = self.private_dir()?.join("clock");
         std::fs::write(&p, b"").map_err(|e| StoreError::io(&p, e))?;
         let m = std::fs::metadata(&p).map_err(|e| StoreError::io(&p, e))?;
         Ok(m.mtime() * 1_000_000_000 + m.mtime_nsec())
@@ -543,6 +541,20 @@ impl Store {
     /// Reads a file kehoach keeps for itself under `<git dir>/kehoach/`; None when missing.
     pub fn read_private(&self, name: &str) -> Result<Option<Vec<u8>>> {
         Store::read_private_at(&self.private_path(name))
+    }
+
+    /// The folder of the files kehoach keeps for itself, `<git dir>/kehoach/`, made when
+    /// missing.
+    pub fn private_dir(&self) -> Result<std::path::PathBuf> {
+        let dir = self.git_dir().join("kehoach");
+        match std::fs::create_dir_all(&dir) {
+            Ok(()) => Ok(dir),
+            // Something else by that name.
+            Err(_) if dir.symlink_metadata().is_ok_and(|m| !m.is_dir()) => {
+                Err(StoreError::NotAFolder(dir))
+            }
+            Err(e) => Err(StoreError::io(&dir, e)),
+        }
     }
 
     /// Where the file `name` kehoach keeps for itself is (see [`Store::read_private`]).
@@ -563,8 +575,7 @@ impl Store {
     /// Writes a file kehoach keeps for itself under `<git dir>/kehoach/`: whole or not at all
     /// (through a rename), without waiting for the disk (these are caches).
     pub fn write_private(&self, name: &str, content: &[u8]) -> Result<()> {
-        let dir = self.git_dir().join("kehoach");
-        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let dir = self.private_dir()?;
         let p = dir.join(name);
         let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
         std::fs::write(&tmp, content).map_err(|e| StoreError::io(&tmp, e))?;

@@ -1088,6 +1088,30 @@ fn index_lives_under_git_dir_and_leaves_the_work_tree_clean() {
     assert_eq!(r.git(&["status", "--porcelain"]), "");
 }
 
+#[test]
+fn a_file_where_the_index_folder_goes_is_named_with_what_to_do() {
+    let r = TestRepo::sample();
+    std::fs::write(r.path().join(".git/kehoach"), "").unwrap();
+    for args in [&["search", "trẻ em"][..], &["index"][..]] {
+        let out = r.cmd().args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(".git/kehoach is not a folder (kehoach keeps its search index"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("hint: move "), "{args:?}: {err}");
+        assert!(
+            err.contains("out of the way; kehoach makes the folder again"),
+            "{err}"
+        );
+    }
+    // Moved away: search works again.
+    std::fs::remove_file(r.path().join(".git/kehoach")).unwrap();
+    let out = r.cmd().args(["search", "trẻ em"]).output().unwrap();
+    assert!(out.status.success());
+}
+
 /// Every record of the work tree whose words (folded) hold `phrase` in a row: the oracle for
 /// phrase queries, read from the files with the same analysis.
 fn records_with_phrase(r: &TestRepo, phrase: &[&str]) -> Vec<String> {
