@@ -278,7 +278,7 @@ fn notify(n: Notice<'_>) {
 
 /// The folder the index of a store lives in.
 pub fn index_dir(store: &Store) -> PathBuf {
-    store.git_dir().join("kehoach").join("search")
+    store.private_path("search")
 }
 
 fn lock(store: &Store) -> Result<std::fs::File, SearchError> {
@@ -2501,7 +2501,7 @@ mod tests {
         let waiting = std::thread::spawn(move || {
             SearchIndex::open(&Store::open(&root)?).map_err(|e| StoreError::Other(e.to_string()))
         });
-        let lock_path = format!("{:?}", store.git_dir().join("kehoach").join("search.lock"));
+        let lock_path = format!("{:?}", store.private_path("search.lock"));
         let begun = std::time::Instant::now();
         while !said(&format!("Waiting {{ lock: {lock_path} }}")) {
             assert!(

@@ -61,12 +61,7 @@ pub struct FileCache<T> {
 impl<T: Clone + Send + Sync + Serialize + DeserializeOwned> FileCache<T> {
     /// Opens the cache `name` of the repository (empty when missing or unreadable).
     pub fn open(store: &Store, name: &str) -> FileCache<T> {
-        let file = store
-            .repo()
-            .path()
-            .join("kehoach")
-            .join("cache")
-            .join(format!("{name}.json"));
+        let file = store.private_path("cache").join(format!("{name}.json"));
         let entries = std::fs::read(&file)
             .ok()
             .and_then(|b| serde_json::from_slice::<Disk<T>>(&b).ok())

@@ -10,6 +10,9 @@ use super::Store;
 use super::error::{Result, StoreError};
 use super::layout::{Kind, classify};
 
+/// The folder, in the git directory, of the files kehoach keeps for itself.
+const PRIVATE_DIR: &str = "kehoach";
+
 /// A record file of a commit's tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeEntry {
@@ -543,10 +546,11 @@ impl Store {
         Store::read_private_at(&self.private_path(name))
     }
 
-    /// The folder of the files kehoach keeps for itself, `<git dir>/kehoach/`, made when
+    /// The folder of the files kehoach keeps for itself, `<git dir>/kehoach/` (the search
+    /// index, its snapshot, caches), made when
     /// missing.
     pub fn private_dir(&self) -> Result<std::path::PathBuf> {
-        let dir = self.git_dir().join("kehoach");
+        let dir = self.git_dir().join(PRIVATE_DIR);
         match std::fs::create_dir_all(&dir) {
             Ok(()) => Ok(dir),
             // Something else by that name.
@@ -559,7 +563,7 @@ impl Store {
 
     /// Where the file `name` kehoach keeps for itself is (see [`Store::read_private`]).
     pub fn private_path(&self, name: &str) -> std::path::PathBuf {
-        self.git_dir().join("kehoach").join(name)
+        self.git_dir().join(PRIVATE_DIR).join(name)
     }
 
     /// [`Store::read_private`] of the file at `path` (from [`Store::private_path`]), from any
